@@ -50,7 +50,10 @@ def run_case(case):
 
 
 def main():
+    check = "--check" in sys.argv[1:]
     cases = corpus.cases()
+    if check:
+        return compare(cases)
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
     os.makedirs(OUT)
@@ -68,5 +71,20 @@ def main():
     print(f"wrote {len(cases)} cases to {os.path.relpath(OUT, ROOT)}")
 
 
+def compare(cases):
+    """--check: rerun the toolkit on the committed cases and compare with the committed goldens."""
+    stale = []
+    for name, case in cases.items():
+        with open(os.path.join(OUT, name, "expected.json"), encoding="utf-8") as f:
+            committed = json.load(f)
+        if run_case(case) != committed:
+            stale.append(name)
+    if stale:
+        print("golden files differ from the installed toolkit's output: " + ", ".join(stale))
+        return 1
+    print(f"{len(cases)} golden files match the installed sagemaker-training toolkit")
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
