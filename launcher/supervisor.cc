@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,22 +13,63 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "launcher/log_stream.h"
+#include "runtime/file_util.h"
 
 namespace trainrt::launcher {
 namespace {
 
-constexpr int kForwardedSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
-constexpr int kStragglerGraceSeconds = 5;  // after the main child exits, before SIGKILL of the rest
+constexpr int kForwardedSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+constexpr int kStragglerGraceSeconds = 5;  // after the workers exit, before SIGKILL of what they left
+constexpr size_t kStderrTailLines = 20;
+constexpr int kPollMillis = 250;
 
-double Now() {
+double Monotonic() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-const char* SignalName(int sig) {
+double WallClock() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+std::string SignalName(int sig) {
   const char* name = sigabbrev_np(sig);
-  return name ? name : "?";
+  return std::string("SIG") + (name ? name : "?");
+}
+
+// The cgroup's count of OOM kills (cgroup v2 memory.events, else v1 memory.oom_control); -1 if unknown.
+long OomKillCount() {
+  for (const char* path : {"/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"}) {
+    std::ifstream in(path);
+    std::string key;
+    long value;
+    while (in >> key >> value) {
+      if (key == "oom_kill") return value;
+    }
+  }
+  return -1;
+}
+
+// The "message" of a torchelastic error file: {"message": {"message": ...}} or {"message": "..."}.
+std::string ReadErrorFile(const std::string& path) {
+  if (path.empty()) return "";
+  auto text = runtime::ReadFileToString(path);
+  if (!text.ok()) return "";
+  auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("message")) return "";
+  const auto& m = j["message"];
+  if (m.is_string()) return m.get<std::string>();
+  if (m.is_object() && m.contains("message") && m["message"].is_string()) return m["message"].get<std::string>();
+  return "";
 }
 
 // PIDs whose parent is this process: our children, and orphans reparented to us as subreaper.
@@ -45,7 +88,7 @@ std::vector<pid_t> DirectChildren() {
     size_t n = std::fread(buf, 1, sizeof buf - 1, f);
     std::fclose(f);
     buf[n] = '\0';
-    // Format: pid (comm) state ppid ...; comm may hold spaces and parentheses, so parse after the last ')'.
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
     const char* close = std::strrchr(buf, ')');
     int ppid = 0;
     char state = 0;
@@ -57,23 +100,15 @@ std::vector<pid_t> DirectChildren() {
   return out;
 }
 
-void ReapAll(pid_t main_pid, int& main_status, bool& main_done) {
-  while (true) {
-    int status = 0;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    if (pid == main_pid) {
-      main_status = status;
-      main_done = true;
-    }
-  }
-}
-
-[[noreturn]] void ExecChild(const ChildSpec& spec, const sigset_t& original_mask, pid_t parent) {
+[[noreturn]] void ExecWorker(const WorkerSpec& spec, const sigset_t& original_mask, pid_t parent, int out_fd,
+                             int err_fd) {
   setpgid(0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(128 + SIGKILL);  // the launcher died before prctl took effect
+  if (out_fd >= 0) dup2(out_fd, STDOUT_FILENO);
+  if (err_fd >= 0) dup2(err_fd, STDERR_FILENO);
   for (int sig : kForwardedSignals) signal(sig, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
   sigprocmask(SIG_SETMASK, &original_mask, nullptr);
   if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) {
     dprintf(2, "train: cannot enter %s: %s\n", spec.cwd.c_str(), strerror(errno));
@@ -91,100 +126,244 @@ void ReapAll(pid_t main_pid, int& main_status, bool& main_done) {
   _exit(err == ENOENT ? 127 : 126);
 }
 
-}  // namespace
+struct Running {
+  pid_t pid = -1;
+  bool exited = false;
+  int out_fd = -1;
+  int err_fd = -1;
+  FILE* log = nullptr;
+  std::unique_ptr<LogStream> out;
+  std::unique_ptr<LogStream> err;
+};
 
-std::string ChildExit::Describe() const {
-  if (signal) return "was killed by signal " + std::to_string(signal) + " (SIG" + SignalName(signal) + ")";
-  return "exited with code " + std::to_string(exit_code);
+// Reads what is available on `fd` into `stream`; closes fd (and sets it to -1) at EOF.
+void Drain(int& fd, LogStream& stream) {
+  char buf[65536];
+  while (fd >= 0) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      stream.Feed(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    stream.Finish();
+    close(fd);
+    fd = -1;
+  }
 }
 
-runtime::Result<ChildExit> RunSupervised(const ChildSpec& spec, const SuperviseOptions& options) {
-  if (spec.argv.empty()) return runtime::Status::InvalidArgument("RunSupervised: empty argv");
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-    std::fprintf(stderr, "train: warning: cannot become child subreaper (%s); orphans may escape\n",
-                 strerror(errno));
-  }
-  sigset_t handled, original;
-  sigemptyset(&handled);
-  for (int sig : kForwardedSignals) sigaddset(&handled, sig);
-  sigaddset(&handled, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &handled, &original);
-
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int err = errno;
-    sigprocmask(SIG_SETMASK, &original, nullptr);
-    return runtime::Status::FromErrno("fork", err);
-  }
-  if (pid == 0) ExecChild(spec, original, parent);
-  setpgid(pid, pid);  // also in the parent, so kill(-pid) works whichever runs first
-
-  ChildExit result;
-  int main_status = 0;
-  bool main_done = false;
-  double kill_deadline = 0;  // when SIGKILL follows a forwarded stop signal
-  while (!main_done) {
-    timespec timeout = {1, 0};  // wake up at least every second: a missed SIGCHLD costs no zombie
-    siginfo_t info;
-    const int sig = sigtimedwait(&handled, &info, &timeout);
-    if (sig > 0 && sig != SIGCHLD) {
-      if (kill(-pid, sig) != 0 && errno != ESRCH) {
-        std::fprintf(stderr, "train: cannot forward SIG%s: %s\n", SignalName(sig), strerror(errno));
-      }
-      if (result.forwarded_signal == 0) result.forwarded_signal = sig;
-      if ((sig == SIGTERM || sig == SIGINT) && kill_deadline == 0) {
-        kill_deadline = Now() + options.kill_grace_seconds;
-      }
-    }
-    ReapAll(pid, main_status, main_done);
-    if (!main_done && kill_deadline != 0 && Now() >= kill_deadline) {
-      std::fprintf(stderr, "train: %s (pid %d) did not stop %d s after SIG%s; sending SIGKILL\n",
-                   spec.argv[0].c_str(), pid, options.kill_grace_seconds, SignalName(result.forwarded_signal));
-      kill(-pid, SIGKILL);
-      kill_deadline = Now() + 3600;  // once
-    }
-  }
-
-  // The main child is gone: stop whatever it left behind, in its group or reparented to us.
-  const double straggler_deadline = Now() + kStragglerGraceSeconds;
+// Stops whatever the workers left behind: their groups and any orphan reparented to us.
+void StopLeftovers(const std::vector<Running>& workers) {
+  const double deadline = Monotonic() + kStragglerGraceSeconds;
   bool terminated = false;
   while (true) {
     std::vector<pid_t> left = DirectChildren();
-    const bool group_alive = kill(-pid, 0) == 0;
-    if (left.empty() && !group_alive) break;
-    if (Now() >= straggler_deadline + kStragglerGraceSeconds) {
+    bool group_alive = false;
+    for (const auto& w : workers) group_alive = group_alive || kill(-w.pid, 0) == 0;
+    if (left.empty() && !group_alive) return;
+    if (Monotonic() >= deadline + kStragglerGraceSeconds) {
       std::fprintf(stderr, "train: warning: %zu leftover process(es) did not die after SIGKILL\n", left.size());
-      break;
+      return;
     }
-    const bool force = Now() >= straggler_deadline;
+    const bool force = Monotonic() >= deadline;
     if (!terminated || force) {
       const int sig = force ? SIGKILL : SIGTERM;
-      kill(-pid, sig);
+      for (const auto& w : workers) kill(-w.pid, sig);
       for (pid_t p : left) {
         if (force) std::fprintf(stderr, "train: killing leftover process %d\n", p);
         kill(p, sig);
       }
       terminated = true;
     }
-    int dummy_status;
-    bool dummy_done;
-    ReapAll(-1, dummy_status, dummy_done);
-    if (force) {
-      usleep(20000);
-      ReapAll(-1, dummy_status, dummy_done);
-      if (DirectChildren().empty()) break;
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
     }
     usleep(20000);
   }
+}
+
+}  // namespace
+
+std::string ChildExit::Describe() const {
+  if (signal) return "was killed by signal " + std::to_string(signal) + " (" + SignalName(signal) + ")";
+  return "exited with code " + std::to_string(exit_code);
+}
+
+bool GroupOutcome::AllSucceeded() const {
+  for (const auto& w : workers) {
+    if (w.exit.StatusCode() != 0) return false;
+  }
+  return !workers.empty();
+}
+
+runtime::Result<GroupOutcome> RunWorkers(const std::vector<WorkerSpec>& specs, const SuperviseOptions& options) {
+  if (specs.empty()) return runtime::Status::InvalidArgument("no workers to run");
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    std::fprintf(stderr, "train: warning: cannot become child subreaper (%s); orphans may escape\n", strerror(errno));
+  }
+  sigset_t handled, original;
+  sigemptyset(&handled);
+  for (int sig : kForwardedSignals) sigaddset(&handled, sig);
+  sigaddset(&handled, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &handled, &original);
+  const int sfd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) {
+    const int err = errno;
+    sigprocmask(SIG_SETMASK, &original, nullptr);
+    return runtime::Status::FromErrno("signalfd", err);
+  }
+  const long oom_before = OomKillCount();
+
+  GroupOutcome outcome;
+  std::vector<Running> running(specs.size());
+  const pid_t parent = getpid();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const WorkerSpec& spec = specs[i];
+    Running& r = running[i];
+    int out_pipe[2], err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+      return runtime::Status::FromErrno("pipe", errno);
+    }
+    if (!spec.log_file.empty()) {
+      (void)runtime::MakeDirs(spec.log_file.substr(0, spec.log_file.rfind('/')));
+      r.log = std::fopen(spec.log_file.c_str(), "ae");
+    }
+    if (!spec.error_file.empty()) {
+      (void)runtime::MakeDirs(spec.error_file.substr(0, spec.error_file.rfind('/')));
+      unlink(spec.error_file.c_str());
+    }
+    r.out = std::make_unique<LogStream>(spec.log_prefix, stdout, r.log, 0);
+    r.err = std::make_unique<LogStream>(spec.log_prefix, stderr, r.log, kStderrTailLines);
+    r.pid = fork();
+    if (r.pid < 0) return runtime::Status::FromErrno("fork", errno);
+    if (r.pid == 0) ExecWorker(spec, original, parent, out_pipe[1], err_pipe[1]);
+    setpgid(r.pid, r.pid);  // also here, so kill(-pid) works whichever runs first
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    r.out_fd = out_pipe[0];
+    r.err_fd = err_pipe[0];
+    fcntl(r.out_fd, F_SETFL, O_NONBLOCK);
+    fcntl(r.err_fd, F_SETFL, O_NONBLOCK);
+    WorkerOutcome w;
+    w.rank = spec.rank;
+    w.local_rank = spec.local_rank;
+    outcome.workers.push_back(w);
+  }
+
+  auto signal_all = [&](int sig) {
+    for (const auto& r : running) {
+      if (!r.exited) kill(-r.pid, sig);
+    }
+  };
+  double kill_deadline = 0;  // when SIGKILL follows a stop, 0: none pending
+  bool stopping = false;
+  auto stop_all = [&](int seconds) {
+    if (stopping) return;
+    stopping = true;
+    signal_all(SIGTERM);
+    kill_deadline = Monotonic() + seconds;
+  };
+  double next_remote_poll = Monotonic();
+  size_t alive = running.size();
+
+  while (alive > 0) {
+    std::vector<pollfd> fds = {{sfd, POLLIN, 0}};
+    std::vector<std::pair<int*, LogStream*>> streams;
+    for (auto& r : running) {
+      if (r.out_fd >= 0) {
+        fds.push_back({r.out_fd, POLLIN, 0});
+        streams.emplace_back(&r.out_fd, r.out.get());
+      }
+      if (r.err_fd >= 0) {
+        fds.push_back({r.err_fd, POLLIN, 0});
+        streams.emplace_back(&r.err_fd, r.err.get());
+      }
+    }
+    poll(fds.data(), fds.size(), kPollMillis);
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents) Drain(*streams[i - 1].first, *streams[i - 1].second);
+    }
+    signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == sizeof si) {
+      const int sig = static_cast<int>(si.ssi_signo);
+      if (sig == SIGCHLD) continue;
+      std::fprintf(stderr, "train: received %s, forwarding it to %zu worker(s)\n", SignalName(sig).c_str(), alive);
+      signal_all(sig);
+      if (outcome.forwarded_signal == 0) outcome.forwarded_signal = sig;
+      if ((sig == SIGTERM || sig == SIGINT) && kill_deadline == 0) {
+        stopping = true;
+        kill_deadline = Monotonic() + options.kill_grace_seconds;
+      }
+    }
+    // Reap: workers by pid, anything else (reparented orphans) silently.
+    while (true) {
+      int status = 0;
+      pid_t pid = waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) break;
+      for (size_t i = 0; i < running.size(); ++i) {
+        if (running[i].pid != pid || running[i].exited) continue;
+        running[i].exited = true;
+        --alive;
+        WorkerOutcome& w = outcome.workers[i];
+        w.exited_at = WallClock();
+        if (WIFSIGNALED(status)) {
+          w.exit.signal = WTERMSIG(status);
+        } else {
+          w.exit.exit_code = WEXITSTATUS(status);
+        }
+        if (w.exit.StatusCode() != 0 && !stopping && outcome.first_failure < 0) {
+          outcome.first_failure = static_cast<int>(i);
+          if (alive > 0) {
+            std::fprintf(stderr, "train: rank %d %s; stopping the other %zu worker(s)\n", w.rank,
+                         w.exit.Describe().c_str(), alive);
+          }
+          stop_all(options.failure_stop_seconds);
+        }
+      }
+    }
+    if (alive > 0 && !stopping && options.remote_stop && Monotonic() >= next_remote_poll) {
+      next_remote_poll = Monotonic() + kPollMillis / 1000.0;
+      std::string reason = options.remote_stop();
+      if (!reason.empty()) {
+        outcome.remote_stop_reason = reason;
+        std::fprintf(stderr, "train: %s; stopping %zu local worker(s)\n", reason.c_str(), alive);
+        stop_all(options.failure_stop_seconds);
+      }
+    }
+    if (alive > 0 && kill_deadline != 0 && Monotonic() >= kill_deadline) {
+      for (size_t i = 0; i < running.size(); ++i) {
+        if (!running[i].exited) {
+          std::fprintf(stderr, "train: rank %d (pid %d) did not stop in time; sending SIGKILL\n", outcome.workers[i].rank,
+                       running[i].pid);
+        }
+      }
+      signal_all(SIGKILL);
+      kill_deadline = Monotonic() + 3600;  // once
+    }
+  }
+
+  // Every worker is gone: take what is left in the pipes (descendants may keep them open), then
+  // stop the descendants.
+  for (auto& r : running) {
+    Drain(r.out_fd, *r.out);
+    Drain(r.err_fd, *r.err);
+    r.out->Finish();
+    r.err->Finish();
+    if (r.out_fd >= 0) close(r.out_fd);
+    if (r.err_fd >= 0) close(r.err_fd);
+  }
+  StopLeftovers(running);
+  close(sfd);
   sigprocmask(SIG_SETMASK, &original, nullptr);
 
-  if (WIFSIGNALED(main_status)) {
-    result.signal = WTERMSIG(main_status);
-  } else {
-    result.exit_code = WEXITSTATUS(main_status);
+  const long oom_after = OomKillCount();
+  for (size_t i = 0; i < running.size(); ++i) {
+    WorkerOutcome& w = outcome.workers[i];
+    w.stderr_tail = running[i].err->Tail();
+    w.error_message = ReadErrorFile(specs[i].error_file);
+    w.likely_oom = w.exit.signal == SIGKILL && oom_before >= 0 && oom_after > oom_before;
+    if (running[i].log) std::fclose(running[i].log);
   }
-  return result;
+  return outcome;
 }
 
 }  // namespace trainrt::launcher

@@ -173,18 +173,33 @@ runtime::Status TcpStoreClient::Wait(const std::vector<std::string>& keys, std::
   return runtime::Status::Cancelled("rendezvous store: keys not set within " + std::to_string(timeout.count()) + " ms");
 }
 
-runtime::Result<std::string> TcpStoreClient::Get(const std::string& key, std::chrono::milliseconds timeout) {
-  TRAINRT_RETURN_IF_ERROR(Wait({key}, timeout));
-  std::string m;
-  Put(m, static_cast<uint8_t>(proto::Query::kGet));
-  PutField(m, key);
-  TRAINRT_RETURN_IF_ERROR(Send(m));
+runtime::Result<std::string> TcpStoreClient::RecvField() {
   uint64_t len = 0;
   TRAINRT_RETURN_IF_ERROR(Recv(&len, sizeof len, std::chrono::seconds(60)));
   if (len > (uint64_t{1} << 30)) return runtime::Status::Corruption("rendezvous store: absurd value length");
   std::string value(len, '\0');
   TRAINRT_RETURN_IF_ERROR(Recv(value.data(), len, std::chrono::seconds(60)));
   return value;
+}
+
+runtime::Result<std::string> TcpStoreClient::CompareSet(const std::string& key, const std::string& expected,
+                                                        const std::string& desired) {
+  std::string m;
+  Put(m, static_cast<uint8_t>(proto::Query::kCompareSet));
+  PutField(m, key);
+  PutField(m, expected);
+  PutField(m, desired);
+  TRAINRT_RETURN_IF_ERROR(Send(m));
+  return RecvField();
+}
+
+runtime::Result<std::string> TcpStoreClient::Get(const std::string& key, std::chrono::milliseconds timeout) {
+  TRAINRT_RETURN_IF_ERROR(Wait({key}, timeout));
+  std::string m;
+  Put(m, static_cast<uint8_t>(proto::Query::kGet));
+  PutField(m, key);
+  TRAINRT_RETURN_IF_ERROR(Send(m));
+  return RecvField();
 }
 
 }  // namespace trainrt::launcher

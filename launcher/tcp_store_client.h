@@ -25,6 +25,10 @@ class TcpStoreClient {
 
   runtime::Status Set(const std::string& key, const std::string& value);
   runtime::Result<int64_t> Add(const std::string& key, int64_t delta);
+  // Sets key to `desired` if it holds `expected` ("" expected: if it does not exist); returns the
+  // value the key holds afterwards.
+  runtime::Result<std::string> CompareSet(const std::string& key, const std::string& expected,
+                                          const std::string& desired);
   // True when every key exists.
   runtime::Result<bool> Check(const std::vector<std::string>& keys);
   // Blocks until every key exists; Cancelled (the store stays usable) after `timeout`.
@@ -36,6 +40,7 @@ class TcpStoreClient {
   explicit TcpStoreClient(int fd) : fd_(fd) {}
   runtime::Status Send(const std::string& bytes);
   runtime::Status Recv(void* out, size_t n, std::chrono::milliseconds timeout);
+  runtime::Result<std::string> RecvField();
   int fd_;
 };
 

@@ -1,36 +1,47 @@
 // train: the SageMaker entry point (the image's ENTRYPOINT). It reads the container contract,
-// runs the job's program (the user's entry point, or the built-in fine-tuner when the job names
-// none) under a supervisor, and reports the verdict: exit code, output/success or output/failure.
+// decides how to run the job on this host (launcher/job_launch.h), runs it under the supervisor
+// and reports the verdict: exit code, output/success or output/failure.
 #include <unistd.h>
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "launcher/failure_report.h"
+#include "launcher/host_resolution.h"
+#include "launcher/job_launch.h"
+#include "launcher/launch.h"
 #include "launcher/supervisor.h"
 #include "launcher/user_program.h"
+#include "runtime/contract_names.h"
 #include "runtime/job_config.h"
 #include "runtime/job_outcome.h"
-#include "runtime/sm_env.h"
 
 namespace {
 
-using trainrt::launcher::ChildSpec;
 using trainrt::runtime::ContainerPaths;
 using trainrt::runtime::EnvMap;
+namespace launcher = trainrt::launcher;
 
 constexpr char kUsage[] =
     "usage: train [train]\n"
     "\n"
     "The SageMaker training entry point. Reads $SAGEMAKER_BASE_DIR (default /opt/ml)/input/config,\n"
     "runs the job's entry point (SAGEMAKER_PROGRAM or the sagemaker_program hyperparameter, from the\n"
-    "code dir) with the toolkit's SM_* environment and --key value arguments, or trainrt-finetune when\n"
-    "the job names no program, and writes output/success or output/failure.\n"
+    "code dir) with the toolkit's SM_* environment and --key value arguments, or trainrt-finetune on\n"
+    "every GPU of every host when the job names no program, and writes output/success or\n"
+    "output/failure. Exit code: 0, or the first failing worker's (128 + signal when killed).\n"
     "\n"
-    "Environment: TRAINRT_KILL_GRACE_SECONDS (default 90) between a forwarded SIGTERM and SIGKILL;\n"
-    "TRAINRT_PYTHON (default python3) for Python entry points; TRAINRT_FINETUNER (default: the\n"
-    "trainrt-finetune beside this binary).\n";
+    "Environment:\n"
+    "  TRAINRT_KILL_GRACE_SECONDS   forwarded SIGTERM/SIGINT to SIGKILL (default 90)\n"
+    "  TRAINRT_FAILURE_STOP_SECONDS one worker failed: others SIGTERMed, SIGKILLed after this (default 30)\n"
+    "  TRAINRT_MAX_RESTARTS         restarts of every worker after a failure (default 0)\n"
+    "  TRAINRT_RENDEZVOUS_TIMEOUT   seconds for hosts to resolve and meet (default 300)\n"
+    "  TRAINRT_LOG_PREFIX           worker line prefix, {host} {rank} {local_rank}; \"\" for none\n"
+    "  TRAINRT_PYTHON               interpreter for Python entry points (default python3)\n"
+    "  TRAINRT_FINETUNER            the built-in fine-tuner (default: trainrt-finetune beside train)\n";
 
 std::string SelfDir() {
   char buf[PATH_MAX];
@@ -45,6 +56,20 @@ int Fail(const ContainerPaths& paths, const std::string& reason, int code) {
   auto s = trainrt::runtime::WriteFailureFile(paths, reason);
   if (!s.ok()) std::fprintf(stderr, "train: cannot write failure file: %s\n", s.ToString().c_str());
   return code;
+}
+
+// A non-negative integer setting from the environment; false (with `error`) when malformed.
+bool IntSetting(const EnvMap& env, const char* name, int& value, std::string& error) {
+  auto it = env.find(name);
+  if (it == env.end()) return true;
+  char* end = nullptr;
+  const long v = std::strtol(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end != '\0' || v < 0 || v > 1000000) {
+    error = std::string(name) + "='" + it->second + "': expected a non-negative integer";
+    return false;
+  }
+  value = static_cast<int>(v);
+  return true;
 }
 
 }  // namespace
@@ -68,33 +93,56 @@ int main(int argc, char** argv) {
 
   const std::string finetuner = trainrt::runtime::EnvOr(env, "TRAINRT_FINETUNER", SelfDir() + "/trainrt-finetune");
   const std::string python = trainrt::runtime::EnvOr(env, "TRAINRT_PYTHON", "python3");
-  auto program = trainrt::launcher::ResolveUserProgram(*job, finetuner, python);
+  auto program = launcher::ResolveUserProgram(*job, finetuner, python);
   if (!program.ok()) return Fail(paths, program.status().ToString(), 1);
+  auto plan = launcher::PlanJobLaunch(*job, *program, env);
+  if (!plan.ok()) return Fail(paths, plan.status().ToString(), 1);
+  launcher::LaunchOptions& launch = plan->launch;
 
-  EnvMap child_env = env;
-  for (auto& [name, value] : trainrt::runtime::ProgramEnvironment(*job, env)) child_env[name] = value;
+  std::string error;
+  int rendezvous_timeout = 300;
+  if (!IntSetting(env, "TRAINRT_KILL_GRACE_SECONDS", launch.supervise.kill_grace_seconds, error) ||
+      !IntSetting(env, "TRAINRT_FAILURE_STOP_SECONDS", launch.supervise.failure_stop_seconds, error) ||
+      !IntSetting(env, "TRAINRT_MAX_RESTARTS", launch.max_restarts, error) ||
+      !IntSetting(env, "TRAINRT_RENDEZVOUS_TIMEOUT", rendezvous_timeout, error)) {
+    return Fail(paths, error, 1);
+  }
+  launch.rendezvous_timeout_seconds = rendezvous_timeout;
+  if (auto it = env.find("TRAINRT_LOG_PREFIX"); it != env.end()) launch.log_prefix = it->second;
 
-  trainrt::launcher::SuperviseOptions options;
-  const std::string grace = trainrt::runtime::EnvOr(env, "TRAINRT_KILL_GRACE_SECONDS", "");
-  if (!grace.empty()) {
-    char* end = nullptr;
-    long v = std::strtol(grace.c_str(), &end, 10);
-    if (*end != '\0' || v < 0) return Fail(paths, "TRAINRT_KILL_GRACE_SECONDS='" + grace + "': expected seconds", 1);
-    options.kill_grace_seconds = static_cast<int>(v);
+  std::fprintf(stderr, "train: %s\n", plan->summary.c_str());
+  if (plan->mode == launcher::JobMode::kMpi) {
+    return Fail(paths,
+                "sagemaker_mpi_enabled: MPI mode is not available in this trainrt build yet; use "
+                "distribution={'torch_distributed': {'enabled': True}} for the same job without mpirun",
+                1);
   }
 
-  std::fprintf(stderr, "train: host %s (%zu host(s)), %s: %s, cwd %s\n", job->current_host.c_str(), job->hosts.size(),
-               trainrt::launcher::ProgramKindName(program->kind), program->argv[0].c_str(), program->cwd.c_str());
-  ChildSpec spec{program->argv, trainrt::runtime::ToEnvStrings(child_env), program->cwd};
-  auto exit = trainrt::launcher::RunSupervised(spec, options);
-  if (!exit.ok()) return Fail(paths, exit.status().ToString(), 1);
-  if (exit->StatusCode() == 0) {
-    auto s = trainrt::runtime::WriteSuccessFile(paths);
-    if (!s.ok()) std::fprintf(stderr, "train: cannot write success file: %s\n", s.ToString().c_str());
-    std::fprintf(stderr, "train: job succeeded\n");
-    return 0;
+  if (plan->mode == launcher::JobMode::kSingleProcess) {
+    launcher::WorkerSpec spec;
+    spec.argv = launch.argv;
+    spec.cwd = launch.cwd;
+    spec.env = trainrt::runtime::ToEnvStrings(launch.env);
+    spec.log_file = launch.log_dir + "/rank_0.log";
+    auto outcome = launcher::RunWorkers({spec}, launch.supervise);
+    if (!outcome.ok()) return Fail(paths, outcome.status().ToString(), 1);
+    const launcher::WorkerOutcome& w = outcome->workers[0];
+    if (w.exit.StatusCode() != 0) {
+      return Fail(paths, "training program " + launch.argv[0] + ": " + launcher::FailureReport(job->current_host, w),
+                  w.exit.StatusCode());
+    }
+  } else {
+    if (launch.nnodes == 1) {
+      launch.master_addr = "127.0.0.1";  // nothing leaves this host
+    } else if (env.count(trainrt::runtime::names::kStudioLocalModeEnv) == 0) {
+      auto resolved = launcher::WaitForHosts(launch.host_names, rendezvous_timeout);
+      if (!resolved.ok()) return Fail(paths, resolved.ToString(), 1);
+    }
+    launcher::LaunchResult result = launcher::RunLaunch(launch);
+    if (result.exit_code != 0) return Fail(paths, result.failure_reason, result.exit_code);
   }
-  return Fail(paths,
-              "training program " + program->argv[0] + " on host " + job->current_host + " " + exit->Describe(),
-              exit->StatusCode());
+  auto s = trainrt::runtime::WriteSuccessFile(paths);
+  if (!s.ok()) std::fprintf(stderr, "train: cannot write success file: %s\n", s.ToString().c_str());
+  std::fprintf(stderr, "train: job succeeded\n");
+  return 0;
 }

@@ -1,11 +1,14 @@
 // trainrt: the tool around the training runtime. Subcommands:
-//   env   print the environment a training program gets in this container (SM_* and friends).
+//   env     print the environment a training program gets in this container (SM_* and friends);
+//   launch  run any program on every GPU of every host, torchrun-compatible.
 #include <cstdio>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "launcher/launch.h"
+#include "runtime/device_counts.h"
 #include "runtime/job_config.h"
 #include "runtime/sm_env.h"
 
@@ -49,17 +52,124 @@ int RunEnv(const std::string& format) {
   return 0;
 }
 
+struct LaunchArgs {
+  int nnodes = 1;
+  int node_rank = 0;
+  std::string nproc_per_node = "1";
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  int max_restarts = 0;
+  int rdzv_timeout = 300;
+  int grace = 30;
+  int failure_stop = 30;
+  std::string run_id = "none";
+  std::string role = "default";
+  std::string log_dir;
+  std::string log_prefix = "auto";
+  std::string host;
+  std::vector<std::string> command;
+};
+
+int RunLaunchCommand(const LaunchArgs& a) {
+  trainrt::launcher::LaunchOptions o;
+  o.env = trainrt::runtime::CurrentProcessEnv();
+  auto devices = trainrt::runtime::CountDevices(o.env, "");
+  if (!devices.ok()) {
+    std::fprintf(stderr, "trainrt launch: error: %s\n", devices.status().ToString().c_str());
+    return 2;
+  }
+  if (a.nproc_per_node == "gpu") {
+    o.nproc_per_node = devices->num_gpus;
+  } else if (a.nproc_per_node == "cpu") {
+    o.nproc_per_node = devices->num_cpus;
+  } else if (a.nproc_per_node == "auto") {
+    o.nproc_per_node = devices->num_gpus > 0 ? devices->num_gpus : devices->num_cpus;
+  } else {
+    try {
+      size_t used = 0;
+      o.nproc_per_node = std::stoi(a.nproc_per_node, &used);
+      if (used != a.nproc_per_node.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      o.nproc_per_node = 0;
+    }
+  }
+  if (o.nproc_per_node < 1) {
+    std::fprintf(stderr, "trainrt launch: error: --nproc-per-node '%s': expected a positive integer, gpu, cpu or auto"
+                 " (and at least one such device)\n", a.nproc_per_node.c_str());
+    return 2;
+  }
+  o.argv = a.command;
+  o.nnodes = a.nnodes;
+  o.node_rank = a.node_rank;
+  o.master_addr = a.master_addr;
+  o.master_port = static_cast<uint16_t>(a.master_port);
+  o.max_restarts = a.max_restarts;
+  o.rendezvous_timeout_seconds = a.rdzv_timeout;
+  o.supervise.kill_grace_seconds = a.grace;
+  o.supervise.failure_stop_seconds = a.failure_stop;
+  o.run_id = a.run_id;
+  o.role = a.role;
+  o.log_dir = a.log_dir;
+  o.log_prefix = a.log_prefix;
+  char hostname[256] = "localhost";
+  gethostname(hostname, sizeof hostname - 1);
+  o.host_name = a.host.empty() ? hostname : a.host;
+  std::fprintf(stderr, "trainrt launch: %d host(s) x %d process(es) = world size %d, master %s:%d, node rank %d\n",
+               o.nnodes, o.nproc_per_node, o.nnodes * o.nproc_per_node, o.master_addr.c_str(), a.master_port,
+               o.node_rank);
+  trainrt::launcher::LaunchResult r = trainrt::launcher::RunLaunch(o);
+  if (r.exit_code != 0) std::fprintf(stderr, "trainrt launch: failed: %s\n", r.failure_reason.c_str());
+  return r.exit_code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"trainrt: the SageMaker training runtime, launcher and fine-tuner tool"};
   app.require_subcommand(1);
+
   std::string format = "shell";
   auto* env_cmd = app.add_subcommand(
       "env", "Print the environment a training program gets in this container (reads $SAGEMAKER_BASE_DIR)");
   env_cmd->add_option("--format", format, "shell (export lines, default) or json")
       ->check(CLI::IsMember({"shell", "json"}));
+
+  LaunchArgs la;
+  auto* launch = app.add_subcommand(
+      "launch",
+      "Run a program as nnodes x nproc-per-node workers with torchrun's environment (RANK, LOCAL_RANK, WORLD_SIZE, "
+      "MASTER_ADDR, ...), hosting the rendezvous store for them. Usage: trainrt launch [options] -- CMD ARGS...");
+  launch->add_option("--nnodes", la.nnodes, "number of hosts (default 1)")->check(CLI::PositiveNumber);
+  launch->add_option("--node-rank,--node_rank", la.node_rank, "this host's rank, 0..nnodes-1 (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  launch->add_option("--nproc-per-node,--nproc_per_node", la.nproc_per_node,
+                     "workers on this host: a number, gpu, cpu or auto (default 1)");
+  launch->add_option("--master-addr,--master_addr", la.master_addr, "host of node 0 (default 127.0.0.1)");
+  launch->add_option("--master-port,--master_port", la.master_port,
+                     "port of the rendezvous store on node 0 (default 29500; 0: any free port, single host)")
+      ->check(CLI::Range(0, 65535));
+  launch->add_option("--max-restarts,--max_restarts", la.max_restarts,
+                     "restarts of every worker after a failure (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  launch->add_option("--rdzv-timeout,--rdzv_timeout", la.rdzv_timeout,
+                     "seconds for all hosts to meet, per attempt (default 300)")
+      ->check(CLI::PositiveNumber);
+  launch->add_option("--kill-grace", la.grace, "seconds from a forwarded SIGTERM/SIGINT to SIGKILL (default 30)")
+      ->check(CLI::NonNegativeNumber);
+  launch->add_option("--failure-stop", la.failure_stop,
+                     "seconds from stopping the other workers after a failure to SIGKILL (default 30)")
+      ->check(CLI::NonNegativeNumber);
+  launch->add_option("--run-id,--run_id", la.run_id, "TORCHELASTIC_RUN_ID (default none)");
+  launch->add_option("--role", la.role, "ROLE_NAME (default default)");
+  launch->add_option("--log-dir,--log_dir", la.log_dir, "per-rank logs and error files: DIR/attempt_N/rank_R.log");
+  launch->add_option("--log-prefix", la.log_prefix,
+                     "line prefix with {host} {rank} {local_rank}; auto (default): \"[{host}:{rank}] \" when "
+                     "there are several workers; \"\" for none");
+  launch->add_option("--host", la.host, "this host's name in prefixes and reports (default: hostname)");
+  launch->add_option("command", la.command, "the program and its arguments, after --")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (env_cmd->parsed()) return RunEnv(format);
+  if (launch->parsed()) return RunLaunchCommand(la);
   return 0;
 }

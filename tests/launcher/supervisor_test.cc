@@ -19,13 +19,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-ChildExit RunChild(std::vector<std::string> argv, int grace = 90) {
-  SuperviseOptions options;
-  options.kill_grace_seconds = grace;
-  auto r = RunSupervised(ChildSpec{std::move(argv), {"PATH=/usr/bin:/bin"}, ""}, options);
-  EXPECT_TRUE(r.ok());
-  return r.ok() ? *r : ChildExit{};
+WorkerSpec Worker(std::vector<std::string> argv, int rank = 0) {
+  WorkerSpec w;
+  w.argv = std::move(argv);
+  w.env = {"PATH=/usr/bin:/bin"};
+  w.rank = rank;
+  w.local_rank = rank;
+  return w;
 }
+
+ChildExit RunChild(std::vector<std::string> argv) {
+  auto r = RunWorkers({Worker(std::move(argv))}, SuperviseOptions{});
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? r->workers[0].exit : ChildExit{};
+}
+
 
 bool WaitForFile(const std::string& path, double seconds) {
   const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
@@ -50,8 +58,8 @@ pid_t StartSupervisor(const std::string& script, int grace) {
   if (pid == 0) {
     SuperviseOptions options;
     options.kill_grace_seconds = grace;
-    auto r = RunSupervised(ChildSpec{{"/bin/sh", "-c", script}, {"PATH=/usr/bin:/bin"}, ""}, options);
-    _exit(r.ok() ? r->StatusCode() : 255);
+    auto r = RunWorkers({Worker({"/bin/sh", "-c", script})}, options);
+    _exit(r.ok() ? r->workers[0].exit.StatusCode() : 255);
   }
   return pid;
 }
@@ -127,6 +135,58 @@ TEST(Supervisor, LeavesNoOrphansEvenWhenTheyIgnoreSigterm) {
   EXPECT_EQ(e.StatusCode(), 0);
   const pid_t orphan = static_cast<pid_t>(std::stoi(dir.Read("orphan.pid")));
   EXPECT_FALSE(ProcessAlive(orphan)) << "pid " << orphan << " survived";
+}
+
+TEST(Supervisor, OneFailureStopsEveryOtherWorkerFast) {
+  testing::ScratchDir dir;
+  SuperviseOptions options;
+  options.failure_stop_seconds = 30;
+  std::vector<WorkerSpec> workers = {
+      Worker({"/bin/sh", "-c", "touch " + dir.path() + "/r0; while :; do sleep 0.05; done"}, 0),
+      Worker({"/bin/sh", "-c", "while [ ! -e " + dir.path() + "/r0 ]; do sleep 0.01; done; "
+                                "echo 'RuntimeError: CUDA out of memory' >&2; exit 3"}, 1),
+  };
+  const auto start = Clock::now();
+  auto r = RunWorkers(workers, options);
+  ASSERT_TRUE(r.ok());
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(r->first_failure, 1);
+  EXPECT_EQ(r->workers[1].exit.StatusCode(), 3);
+  EXPECT_EQ(r->workers[0].exit.signal, SIGTERM);
+  EXPECT_FALSE(r->AllSucceeded());
+  ASSERT_FALSE(r->workers[1].stderr_tail.empty());
+  EXPECT_EQ(r->workers[1].stderr_tail.back(), "RuntimeError: CUDA out of memory");
+}
+
+TEST(Supervisor, ErrorFileMessageIsUsed) {
+  testing::ScratchDir dir;
+  WorkerSpec w = Worker({"/bin/sh", "-c",
+                         "printf '{\"message\": {\"message\": \"ValueError: bad label 7\", \"extraInfo\": {}}}' "
+                         "> \"$TORCHELASTIC_ERROR_FILE\"; exit 1"});
+  w.error_file = dir.path() + "/0/error.json";
+  w.env.push_back("TORCHELASTIC_ERROR_FILE=" + w.error_file);
+  auto r = RunWorkers({w}, SuperviseOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->workers[0].error_message, "ValueError: bad label 7");
+}
+
+TEST(Supervisor, DrainsStdoutAndStderrConcurrentlyIntoPrefixedLogs) {
+  testing::ScratchDir dir;
+  // 1 MiB on stderr before any stdout: a launcher reading one pipe at a time would deadlock.
+  WorkerSpec w = Worker({"/bin/sh", "-c",
+                         "head -c 1048576 /dev/zero | tr '\\0' 'e' | fold -w 1000 >&2; "
+                         "printf 'step 1\\rstep 2\\rstep 3\\n'; echo done"}, 3);
+  w.log_prefix = "[algo-1:3] ";
+  w.log_file = dir.path() + "/logs/rank_3.log";
+  const auto start = Clock::now();
+  auto r = RunWorkers({w}, SuperviseOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(r->workers[0].exit.StatusCode(), 0);
+  const std::string log = dir.Read("logs/rank_3.log");
+  EXPECT_NE(log.find("\nstep 3\ndone\n"), std::string::npos) << "carriage-return progress collapsed to its last state";
+  EXPECT_EQ(log.find("step 1"), std::string::npos);
+  EXPECT_GE(log.size(), 1048576u);
 }
 
 }  // namespace

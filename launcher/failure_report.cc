@@ -1,0 +1,21 @@
+#include "launcher/failure_report.h"
+
+namespace trainrt::launcher {
+
+std::string FailureReport(const std::string& host, const WorkerOutcome& worker, size_t max_bytes) {
+  std::string head = "rank " + std::to_string(worker.rank) + " (local rank " + std::to_string(worker.local_rank) +
+                     ") on host " + host + " " + worker.exit.Describe();
+  if (worker.likely_oom) head += ", likely out of memory (the container's OOM killer fired)";
+  if (!worker.error_message.empty()) head += ": " + worker.error_message;
+  if (head.size() >= max_bytes) return head.substr(0, max_bytes);
+  const std::string tail_title = "\nlast stderr lines:";
+  std::string tail;
+  for (auto it = worker.stderr_tail.rbegin(); it != worker.stderr_tail.rend(); ++it) {
+    std::string line = "\n" + *it;
+    if (head.size() + tail_title.size() + tail.size() + line.size() > max_bytes) break;
+    tail = line + tail;
+  }
+  return tail.empty() ? head : head + tail_title + tail;
+}
+
+}  // namespace trainrt::launcher

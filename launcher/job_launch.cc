@@ -1,0 +1,121 @@
+#include "launcher/job_launch.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "runtime/contract_names.h"
+#include "runtime/sm_env.h"
+
+namespace trainrt::launcher {
+namespace {
+
+namespace names = runtime::names;
+
+int IndexOf(const std::vector<std::string>& list, const std::string& item) {
+  auto it = std::find(list.begin(), list.end(), item);
+  return it == list.end() ? -1 : static_cast<int>(it - list.begin());
+}
+
+bool FlagSet(const runtime::JobConfig& job, const char* name) {
+  const runtime::PyValue* v = job.FrameworkParameter(name);
+  return v != nullptr && v->Truthy();
+}
+
+bool LooksSecret(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* word : {"password", "passwd", "secret", "token", "key", "credential"}) {
+    if (name.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string MaskedCommand(const std::vector<std::string>& argv) {
+  std::string out;
+  bool mask_next = false;
+  for (const auto& a : argv) {
+    std::string shown = a;
+    if (mask_next) {
+      shown = "****";
+      mask_next = false;
+    } else if (a.rfind("-", 0) == 0) {
+      const size_t eq = a.find('=');
+      if (eq != std::string::npos && LooksSecret(a.substr(0, eq))) {
+        shown = a.substr(0, eq + 1) + "****";
+      } else if (eq == std::string::npos && LooksSecret(a)) {
+        mask_next = true;
+      }
+    }
+    const bool quote = shown.empty() || shown.find_first_of(" \t\n'\"$*?;&|<>()\\`") != std::string::npos;
+    out += (out.empty() ? "" : " ") + (quote ? "'" + shown + "'" : shown);
+  }
+  return out;
+}
+
+runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, const UserProgram& program,
+                                             const runtime::EnvMap& env) {
+  JobLaunchPlan plan;
+  LaunchOptions& l = plan.launch;
+  l.argv = program.argv;
+  l.cwd = program.cwd;
+  l.env = env;
+  for (auto& [name, value] : runtime::ProgramEnvironment(job, env)) l.env[name] = value;
+  if (program.kind == ProgramKind::kPythonProgram || program.kind == ProgramKind::kPythonPackage) {
+    l.env.emplace("PYTHONUNBUFFERED", "1");  // logs appear as they are written, not at exit
+  }
+  l.host_name = job.current_host;
+  l.log_dir = runtime::JoinPath(job.paths.output_data_dir, "trainrt-logs/" + job.current_host);
+  l.master_port = static_cast<uint16_t>(std::stoi(names::kDefaultMasterPort));
+  l.run_id = job.job_name.value_or(job.sagemaker_job_name.empty() ? "none" : job.sagemaker_job_name);
+
+  const bool builtin = program.kind == ProgramKind::kBuiltinFinetuner;
+  const bool native_flag = FlagSet(job, names::kTorchDistributedEnabledParam) ||
+                           FlagSet(job, names::kPytorchDdpEnabledParam) || FlagSet(job, names::kSmddpEnabledParam);
+  const bool mpi_flag = FlagSet(job, names::kMpiEnabledParam);
+  const int gpus = job.devices.num_gpus;
+
+  std::vector<std::string> hosts;
+  if (builtin) {
+    plan.mode = JobMode::kNativeDistributed;
+    hosts = job.hosts;  // the same list, in the same order, on every host
+    l.master_addr = hosts[0];
+    l.nproc_per_node = gpus > 0 ? gpus : 1;
+  } else if (job.DistributionEnabled() && (mpi_flag || native_flag)) {
+    plan.mode = mpi_flag ? JobMode::kMpi : JobMode::kNativeDistributed;
+    hosts = job.distribution_hosts;
+    l.master_addr = job.master_hostname;
+    const runtime::PyValue* ppn = job.FrameworkParameter(names::kMpiProcessesPerHostParam);
+    if (ppn != nullptr && ppn->Truthy()) {
+      auto n = ppn->AsInt64();
+      if (!n || *n < 1 || *n > 4096) {
+        return runtime::Status::InvalidArgument(std::string("hyperparameter ") + names::kMpiProcessesPerHostParam +
+                                                "=" + runtime::PythonStr(*ppn) + ": expected a positive integer");
+      }
+      l.nproc_per_node = static_cast<int>(*n);
+    } else {
+      l.nproc_per_node = gpus > 0 ? gpus : (job.devices.num_neurons > 0 ? job.devices.num_neurons : 1);
+    }
+  } else {
+    plan.mode = JobMode::kSingleProcess;
+    hosts = {job.current_host};
+    l.master_addr = job.master_hostname;
+  }
+  l.nnodes = static_cast<int>(hosts.size());
+  l.node_rank = IndexOf(hosts, job.current_host);
+  l.host_names = hosts;
+  if (l.node_rank < 0) {
+    return runtime::Status::InvalidArgument("host " + job.current_host + " is not among the distribution hosts");
+  }
+  const int world = l.nnodes * l.nproc_per_node;
+  const char* backend = plan.mode == JobMode::kMpi ? "mpirun"
+                        : plan.mode == JobMode::kSingleProcess ? "single process"
+                        : gpus > 0 ? "native rendezvous, NCCL" : "native rendezvous, Gloo";
+  plan.summary = std::to_string(l.nnodes) + " host(s) x " + std::to_string(l.nproc_per_node) +
+                 " process(es) = world size " + std::to_string(world) + ", " + backend + ", interface " +
+                 job.network_interface_name + ", " + ProgramKindName(program.kind) + ", command: " +
+                 MaskedCommand(program.argv);
+  return plan;
+}
+
+}  // namespace trainrt::launcher
