@@ -2,9 +2,13 @@
 
 namespace trainrt::launcher {
 
-std::string FailureReport(const std::string& host, const WorkerOutcome& worker, size_t max_bytes) {
-  std::string head = "rank " + std::to_string(worker.rank) + " (local rank " + std::to_string(worker.local_rank) +
-                     ") on host " + host + " " + worker.exit.Describe();
+std::string RankSubject(const std::string& host, const WorkerOutcome& worker) {
+  return "rank " + std::to_string(worker.rank) + " (local rank " + std::to_string(worker.local_rank) + ") on host " +
+         host;
+}
+
+std::string FailureReport(const std::string& subject, const WorkerOutcome& worker, size_t max_bytes) {
+  std::string head = subject + " " + worker.exit.Describe();
   if (worker.likely_oom) head += ", likely out of memory (the container's OOM killer fired)";
   if (!worker.error_message.empty()) head += ": " + worker.error_message;
   if (head.size() >= max_bytes) return head.substr(0, max_bytes);

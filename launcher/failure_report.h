@@ -10,10 +10,11 @@
 
 namespace trainrt::launcher {
 
-// "rank 1 (local rank 1) on host algo-2 exited with code 3: <error file message>", then
-// "likely out of memory" when the cgroup's OOM counter rose, then the stderr tail; at most
-// `max_bytes` bytes.
-std::string FailureReport(const std::string& host, const WorkerOutcome& worker, size_t max_bytes = 1024);
+// "<subject> exited with code 3: <error file message>", with "likely out of memory" when the
+// cgroup's OOM counter rose, then the stderr tail; at most `max_bytes` bytes.
+std::string FailureReport(const std::string& subject, const WorkerOutcome& worker, size_t max_bytes = 1024);
+// The subject for a rank: "rank 1 (local rank 1) on host algo-2".
+std::string RankSubject(const std::string& host, const WorkerOutcome& worker);
 
 }  // namespace trainrt::launcher
 

@@ -31,6 +31,23 @@ bool LooksSecret(std::string name) {
 
 }  // namespace
 
+runtime::Result<std::string> HostAddress(const runtime::EnvMap& env, const std::string& host) {
+  const std::string spec = runtime::EnvOr(env, "TRAINRT_HOST_ADDRESSES", "");
+  size_t start = 0;
+  while (start < spec.size()) {
+    size_t end = spec.find(',', start);
+    if (end == std::string::npos) end = spec.size();
+    const std::string item = spec.substr(start, end - start);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      return runtime::Status::InvalidArgument("TRAINRT_HOST_ADDRESSES item '" + item + "': expected name=address");
+    }
+    if (item.substr(0, eq) == host) return item.substr(eq + 1);
+    start = end + 1;
+  }
+  return host;
+}
+
 std::string MaskedCommand(const std::vector<std::string>& argv) {
   std::string out;
   bool mask_next = false;
@@ -66,7 +83,13 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
   }
   l.host_name = job.current_host;
   l.log_dir = runtime::JoinPath(job.paths.output_data_dir, "trainrt-logs/" + job.current_host);
-  l.master_port = static_cast<uint16_t>(std::stoi(names::kDefaultMasterPort));
+  const std::string port_text = runtime::EnvOr(env, "TRAINRT_MASTER_PORT", names::kDefaultMasterPort);
+  char* port_end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &port_end, 10);
+  if (port_text.empty() || *port_end != '\0' || port < 1 || port > 65535) {
+    return runtime::Status::InvalidArgument("TRAINRT_MASTER_PORT='" + port_text + "': expected a port 1-65535");
+  }
+  l.master_port = static_cast<uint16_t>(port);
   l.run_id = job.job_name.value_or(job.sagemaker_job_name.empty() ? "none" : job.sagemaker_job_name);
 
   const bool builtin = program.kind == ProgramKind::kBuiltinFinetuner;
@@ -107,6 +130,9 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
   if (l.node_rank < 0) {
     return runtime::Status::InvalidArgument("host " + job.current_host + " is not among the distribution hosts");
   }
+  auto master_address = HostAddress(env, l.master_addr);
+  if (!master_address.ok()) return master_address.status();
+  l.master_addr = *master_address;
   const int world = l.nnodes * l.nproc_per_node;
   const char* backend = plan.mode == JobMode::kMpi ? "mpirun"
                         : plan.mode == JobMode::kSingleProcess ? "single process"

@@ -27,9 +27,15 @@ struct JobLaunchPlan {
   std::string summary;   // one line: hosts x processes = world size, backend, interface, entry point, command
 };
 
-// `env` is the launcher's own environment (inherited by the workers).
+// `env` is the launcher's own environment (inherited by the workers). Two trainrt variables in it
+// matter here: TRAINRT_MASTER_PORT (default 7777, the toolkit's MASTER_PORT) and
+// TRAINRT_HOST_ADDRESSES ("algo-1=127.0.0.1,algo-2=10.0.0.5"), which maps host names to
+// addresses for hosts without DNS (`trainrt local` runs several hosts on one machine).
 runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, const UserProgram& program,
                                              const runtime::EnvMap& env);
+
+// The address to reach `host` at: its TRAINRT_HOST_ADDRESSES entry, else the name itself.
+runtime::Result<std::string> HostAddress(const runtime::EnvMap& env, const std::string& host);
 
 // The command line with secrets masked: values of arguments whose name mentions a password,
 // secret, token, key or credential become "****".

@@ -191,7 +191,7 @@ LaunchResult RunLaunch(const LaunchOptions& o) {
       const bool first = outcome->first_failure == static_cast<int>(i);
       if (w.exit.StatusCode() != 0 && (first || (local_code == 0 && outcome->remote_stop_reason.empty()))) {
         local_code = w.exit.StatusCode();
-        local_reason = FailureReport(o.host_name, w);
+        local_reason = FailureReport(RankSubject(o.host_name, w), w);
       }
     }
     if (local_code != 0) {

@@ -6,9 +6,11 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 #include <string>
 
+#include "launcher/code_dir.h"
 #include "launcher/failure_report.h"
 #include "launcher/host_resolution.h"
 #include "launcher/job_launch.h"
@@ -17,6 +19,7 @@
 #include "launcher/user_program.h"
 #include "runtime/contract_names.h"
 #include "runtime/job_config.h"
+#include "runtime/file_util.h"
 #include "runtime/job_outcome.h"
 
 namespace {
@@ -72,6 +75,43 @@ bool IntSetting(const EnvMap& env, const char* name, int& value, std::string& er
   return true;
 }
 
+// SageMaker Studio's local mode has no DNS for its single host (toolkit: SM_STUDIO_LOCAL_MODE=true).
+bool StudioLocalMode(const EnvMap& env) {
+  std::string v = trainrt::runtime::EnvOr(env, trainrt::runtime::names::kStudioLocalModeEnv, "");
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "true";
+}
+
+// The toolkit's install step: `pip install -r requirements.txt` for a Python program that ships
+// one; `pip install .` (plus its requirements.txt) for a Python package. 0, or the exit code.
+int InstallDependencies(const launcher::UserProgram& program, const std::string& python,
+                        const launcher::LaunchOptions& launch, const ContainerPaths& paths) {
+  const bool has_requirements = trainrt::runtime::PathExists(program.cwd + "/requirements.txt");
+  std::vector<std::string> argv = {python, "-m", "pip", "install"};
+  if (program.kind == launcher::ProgramKind::kPythonPackage) {
+    argv.push_back(".");
+  } else if (program.kind != launcher::ProgramKind::kPythonProgram || !has_requirements) {
+    return 0;
+  }
+  if (has_requirements) argv.insert(argv.end(), {"-r", "requirements.txt"});
+  std::fprintf(stderr, "train: installing dependencies: %s\n", launcher::MaskedCommand(argv).c_str());
+  launcher::WorkerSpec spec;
+  spec.argv = argv;
+  spec.cwd = program.cwd;
+  spec.env = trainrt::runtime::ToEnvStrings(launch.env);
+  auto outcome = launcher::RunWorkers({spec}, launch.supervise);
+  if (!outcome.ok()) return Fail(paths, outcome.status().ToString(), 1);
+  const launcher::WorkerOutcome& w = outcome->workers[0];
+  if (w.exit.StatusCode() == 0) return 0;
+  const char* kind = program.kind == launcher::ProgramKind::kPythonPackage ? "InstallModuleError"
+                                                                           : "InstallRequirementsError";
+  return Fail(paths,
+              launcher::FailureReport(std::string(kind) + ": " + launcher::MaskedCommand(argv) + " on host " +
+                                          launch.host_name,
+                                      w),
+              1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -91,6 +131,11 @@ int main(int argc, char** argv) {
   auto job = trainrt::runtime::JobConfig::Load(env);
   if (!job.ok()) return Fail(paths, job.status().ToString(), 1);
 
+  const trainrt::runtime::PyValue& entry = job->user_entry_point;
+  if (!entry.is_none() && !(entry.is_string() && entry.string_value().empty())) {
+    auto fetched = launcher::PrepareCodeDir(job->module_dir, job->paths.code_dir);
+    if (!fetched.ok()) return Fail(paths, fetched.ToString(), 1);
+  }
   const std::string finetuner = trainrt::runtime::EnvOr(env, "TRAINRT_FINETUNER", SelfDir() + "/trainrt-finetune");
   const std::string python = trainrt::runtime::EnvOr(env, "TRAINRT_PYTHON", "python3");
   auto program = launcher::ResolveUserProgram(*job, finetuner, python);
@@ -110,6 +155,7 @@ int main(int argc, char** argv) {
   launch.rendezvous_timeout_seconds = rendezvous_timeout;
   if (auto it = env.find("TRAINRT_LOG_PREFIX"); it != env.end()) launch.log_prefix = it->second;
 
+  if (int rc = InstallDependencies(*program, python, launch, paths); rc != 0) return rc;
   std::fprintf(stderr, "train: %s\n", plan->summary.c_str());
   if (plan->mode == launcher::JobMode::kMpi) {
     return Fail(paths,
@@ -128,14 +174,21 @@ int main(int argc, char** argv) {
     if (!outcome.ok()) return Fail(paths, outcome.status().ToString(), 1);
     const launcher::WorkerOutcome& w = outcome->workers[0];
     if (w.exit.StatusCode() != 0) {
-      return Fail(paths, "training program " + launch.argv[0] + ": " + launcher::FailureReport(job->current_host, w),
+      return Fail(paths,
+                  launcher::FailureReport("training program " + launch.argv[0] + " on host " + job->current_host, w),
                   w.exit.StatusCode());
     }
   } else {
     if (launch.nnodes == 1) {
       launch.master_addr = "127.0.0.1";  // nothing leaves this host
-    } else if (env.count(trainrt::runtime::names::kStudioLocalModeEnv) == 0) {
-      auto resolved = launcher::WaitForHosts(launch.host_names, rendezvous_timeout);
+    } else if (!StudioLocalMode(env)) {
+      std::vector<std::string> addresses;
+      for (const auto& host : job->hosts) {
+        auto address = launcher::HostAddress(env, host);
+        if (!address.ok()) return Fail(paths, address.status().ToString(), 1);
+        addresses.push_back(*address);
+      }
+      auto resolved = launcher::WaitForHosts(addresses, rendezvous_timeout);
       if (!resolved.ok()) return Fail(paths, resolved.ToString(), 1);
     }
     launcher::LaunchResult result = launcher::RunLaunch(launch);

@@ -9,7 +9,7 @@ import sys
 import torch
 import torch.distributed as dist
 
-out_dir = sys.argv[1]
+out_dir = sys.argv[sys.argv.index("--out_dir") + 1] if "--out_dir" in sys.argv else sys.argv[1]
 rank = int(os.environ["RANK"])
 if os.environ.get("FAIL_RANK") == str(rank) and int(os.environ["TORCHELASTIC_RESTART_COUNT"]) < int(
         os.environ.get("FAIL_ATTEMPTS", "99")):
@@ -24,6 +24,7 @@ assert world == int(os.environ["WORLD_SIZE"])
 with open(os.path.join(out_dir, f"rank{rank}.txt"), "w") as f:
     f.write(" ".join(f"{k}={os.environ[k]}" for k in (
         "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK", "GROUP_WORLD_SIZE", "ROLE_NAME",
-        "TORCHELASTIC_RESTART_COUNT", "TORCHELASTIC_USE_AGENT_STORE")) + f" SUM={t.item()}\n")
+        "TORCHELASTIC_RESTART_COUNT", "TORCHELASTIC_USE_AGENT_STORE")) + f" SUM={t.item()}"
+            + f" HOST={os.environ.get('SM_CURRENT_HOST', '-')}\n")
 dist.destroy_process_group()
 print(f"rank {rank} ok", flush=True)

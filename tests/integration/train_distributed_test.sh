@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `train` as SageMaker runs it, with real PyTorch workers: the built-in fine-tuner slot on every
+# GPU, torch_distributed jobs, two hosts meeting over TCP, code from sagemaker_submit_directory,
+# requirements that fail to install.
+# usage: train_distributed_test.sh TRAIN PYTHON
+set -euo pipefail
+train=$1 python=$2
+programs=$(cd "$(dirname "$0")" && pwd)/programs
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+make_tree() {  # base current_host hosts-json hyperparameters-json
+  mkdir -p "$1/input/config" "$1/input/data/train" "$1/model"
+  echo "{\"current_host\":\"$2\",\"hosts\":$3,\"network_interface_name\":\"lo\"}" >"$1/input/config/resourceconfig.json"
+  echo '{"train":{"TrainingInputMode":"File"}}' >"$1/input/config/inputdataconfig.json"
+  printf '%s' "$4" >"$1/input/config/hyperparameters.json"
+}
+
+# 1. No program: the built-in fine-tuner runs once per GPU (TRAINRT_NUM_GPUS=2 here), data parallel.
+base=$tmp/builtin
+make_tree "$base" algo-1 '["algo-1"]' '{"epochs":"1"}'
+mkdir -p "$tmp/builtin-out"
+printf '#!/bin/sh\nexec "%s" "%s" "%s"\n' "$python" "$programs/ddp_check.py" "$tmp/builtin-out" >"$tmp/fake-finetune"
+chmod +x "$tmp/fake-finetune"
+SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=2 TRAINRT_FINETUNER=$tmp/fake-finetune TRAINRT_MASTER_PORT=$(free_port) \
+  "$train" >"$tmp/builtin.log" 2>&1 || { cat "$tmp/builtin.log"; fail "built-in path"; }
+grep -q 'WORLD_SIZE=2 .*SUM=3.0 HOST=algo-1' "$tmp/builtin-out/rank1.txt" || fail "built-in: $(cat "$tmp/builtin-out/rank1.txt")"
+grep -q '1 host(s) x 2 process(es) = world size 2, native rendezvous, NCCL' "$tmp/builtin.log" || fail "summary line"
+[ -f "$base/output/success" ] || fail "no success file"
+[ -f "$base/output/data/trainrt-logs/algo-1/attempt_0/rank_1.log" ] || fail "no per-rank log file"
+
+# 2. Two hosts, torch_distributed, 2 processes per host: world size 4, each rank sees its own host.
+port=$(free_port)
+hps='{"sagemaker_program":"\"ddp_check.py\"","sagemaker_torch_distributed_enabled":"true","sagemaker_mpi_num_of_processes_per_host":"2","out_dir":"\"'$tmp/multi-out'\""}'
+mkdir -p "$tmp/multi-out"
+for h in 1 2; do
+  make_tree "$tmp/host$h" "algo-$h" '["algo-1","algo-2"]' "$hps"
+  mkdir -p "$tmp/host$h/code" && cp "$programs/ddp_check.py" "$tmp/host$h/code/"
+done
+export TRAINRT_HOST_ADDRESSES=algo-1=127.0.0.1,algo-2=127.0.0.1 TRAINRT_MASTER_PORT=$port TRAINRT_PYTHON=$python
+SAGEMAKER_BASE_DIR=$tmp/host2 TRAINRT_NUM_GPUS=0 "$train" >"$tmp/host2.log" 2>&1 & pid2=$!
+SAGEMAKER_BASE_DIR=$tmp/host1 TRAINRT_NUM_GPUS=0 "$train" >"$tmp/host1.log" 2>&1 || { cat "$tmp/host1.log" "$tmp/host2.log"; fail "host 1"; }
+wait $pid2 || { cat "$tmp/host2.log"; fail "host 2"; }
+grep -q 'RANK=3 LOCAL_RANK=1 WORLD_SIZE=4 .*SUM=10.0 HOST=algo-2' "$tmp/multi-out/rank3.txt" || fail "rank 3: $(cat "$tmp/multi-out/rank3.txt")"
+grep -q 'HOST=algo-1' "$tmp/multi-out/rank0.txt" || fail "rank 0 host"
+grep -q '^\[algo-2:3\] rank 3 ok$' "$tmp/host2.log" || fail "host 2 prefix"
+[ -f "$tmp/host1/output/success" ] && [ -f "$tmp/host2/output/success" ] || fail "success files"
+unset TRAINRT_HOST_ADDRESSES TRAINRT_MASTER_PORT
+
+# 3. Code from a sagemaker_submit_directory tarball; a requirements.txt that cannot install fails clearly.
+base=$tmp/code
+make_tree "$base" algo-1 '["algo-1"]' '{"sagemaker_program":"\"train.py\"","sagemaker_submit_directory":"\"file://'$tmp/src.tar.gz'\""}'
+mkdir -p "$tmp/src" && echo 'print("from the tarball")' >"$tmp/src/train.py"
+tar -czf "$tmp/src.tar.gz" -C "$tmp/src" train.py
+SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 "$train" >"$tmp/code.log" 2>&1 || { cat "$tmp/code.log"; fail "tarball code"; }
+grep -q 'from the tarball' "$tmp/code.log" || fail "program from tarball did not run"
+rm -rf "$base/code" "$base/output"
+echo 'print("never")' >"$tmp/src/train.py"; echo 'this is not a requirement!!' >"$tmp/src/requirements.txt"
+tar -czf "$tmp/src.tar.gz" -C "$tmp/src" train.py requirements.txt
+set +e; SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 "$train" >"$tmp/req.log" 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] || { cat "$tmp/req.log"; fail "bad requirements: exit $rc"; }
+grep -q '^InstallRequirementsError: .* -m pip install -r requirements.txt on host algo-1 exited with code' "$base/output/failure" ||
+  fail "failure file: $(cat "$base/output/failure")"
+grep -q never "$tmp/req.log" && fail "program ran although its requirements failed"
+
+# 4. MPI jobs are refused with a clear reason until MPI mode lands.
+base=$tmp/mpi
+make_tree "$base" algo-1 '["algo-1"]' '{"sagemaker_program":"\"x.py\"","sagemaker_mpi_enabled":"true"}'
+mkdir -p "$base/code" && touch "$base/code/x.py"
+set +e; SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 "$train" >/dev/null 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q 'sagemaker_mpi_enabled' "$base/output/failure" || fail "MPI refusal"
+echo "ok: train with distributed PyTorch workers"
