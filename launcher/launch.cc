@@ -19,6 +19,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 constexpr int kReportEverySeconds = 15;
 constexpr int kExitBarrierSeconds = 30;
+constexpr char kLauncherKeyPrefix[] = "trainrt/";
 
 std::string NodeName(const LaunchOptions& o, int node) {
   if (node < static_cast<int>(o.host_names.size()) && !o.host_names[node].empty()) return o.host_names[node];
@@ -26,7 +27,7 @@ std::string NodeName(const LaunchOptions& o, int node) {
 }
 
 std::string Key(int attempt, const std::string& what) {
-  return "trainrt/attempt_" + std::to_string(attempt) + "/" + what;
+  return kLauncherKeyPrefix + ("attempt_" + std::to_string(attempt) + "/" + what);
 }
 
 std::string Join(const std::vector<std::string>& items) {
@@ -170,6 +171,8 @@ LaunchResult RunLaunch(const LaunchOptions& o) {
   LaunchResult result;
   for (int attempt = 0; attempt <= o.max_restarts; ++attempt) {
     result.attempts = attempt + 1;
+    // Node 0 clears the workers' keys before it joins: no worker of this attempt can start earlier.
+    if (server != nullptr && attempt > 0) server->DeleteKeysWithout(kLauncherKeyPrefix);
     runtime::Status joined = Barrier(store, o, attempt, "joined", o.host_name, o.rendezvous_timeout_seconds, "to join");
     if (!joined.ok()) return Failed(1, joined.ToString());
 

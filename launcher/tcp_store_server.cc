@@ -88,6 +88,12 @@ class TcpStoreServerImpl final : public TcpStoreServer {
     std::lock_guard<std::mutex> lock(mu_);
     return static_cast<int64_t>(data_.size());
   }
+  void DeleteKeysWithout(const std::string& keep_prefix) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = data_.begin(); it != data_.end();) {
+      it = it->first.rfind(keep_prefix, 0) == 0 ? std::next(it) : data_.erase(it);
+    }
+  }
 
  private:
   void Run() {

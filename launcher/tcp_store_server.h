@@ -27,6 +27,10 @@ class TcpStoreServer {
   virtual uint16_t port() const = 0;
   // Number of keys stored (as TCPStore's getNumKeys).
   virtual int64_t NumKeys() const = 0;
+  // Deletes every key that does not start with `keep_prefix`. torch's workers do not namespace
+  // their keys by attempt (they expect a fresh store per restart), so the launcher clears theirs
+  // between attempts, while no worker runs.
+  virtual void DeleteKeysWithout(const std::string& keep_prefix) = 0;
 
  protected:
   TcpStoreServer() = default;

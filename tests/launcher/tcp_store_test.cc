@@ -76,6 +76,19 @@ TEST(TcpStore, ConnectGivesUpWithAClearError) {
       << c.status().ToString();
 }
 
+TEST(TcpStore, DeleteKeysWithoutKeepsOnlyTheLaunchersKeys) {
+  auto server = TcpStoreServer::Start(0);
+  ASSERT_TRUE(server.ok());
+  auto c = Client(**server);
+  ASSERT_TRUE(c->Set("trainrt/attempt_0/joined/0", "h").ok());
+  ASSERT_TRUE(c->Set("/default_pg/0//gloo/rank_0", "stale address").ok());
+  ASSERT_TRUE(c->Add("/init/", 1).ok());
+  (*server)->DeleteKeysWithout("trainrt/");
+  EXPECT_EQ((*server)->NumKeys(), 1);
+  EXPECT_TRUE(*c->Check({"trainrt/attempt_0/joined/0"}));
+  EXPECT_FALSE(*c->Check({"/default_pg/0//gloo/rank_0"}));
+}
+
 TEST(TcpStore, GarbageFromOneClientDoesNotHurtOthers) {
   auto server = TcpStoreServer::Start(0);
   ASSERT_TRUE(server.ok());
