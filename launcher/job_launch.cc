@@ -53,18 +53,22 @@ std::string MaskedCommand(const std::vector<std::string>& argv) {
   bool mask_next = false;
   for (const auto& a : argv) {
     std::string shown = a;
+    bool masked = false;
     if (mask_next) {
       shown = "****";
+      masked = true;
       mask_next = false;
     } else if (a.rfind("-", 0) == 0) {
       const size_t eq = a.find('=');
       if (eq != std::string::npos && LooksSecret(a.substr(0, eq))) {
         shown = a.substr(0, eq + 1) + "****";
+        masked = true;
       } else if (eq == std::string::npos && LooksSecret(a)) {
         mask_next = true;
       }
     }
-    const bool quote = shown.empty() || shown.find_first_of(" \t\n'\"$*?;&|<>()\\`") != std::string::npos;
+    const bool quote =
+        !masked && (shown.empty() || shown.find_first_of(" \t\n'\"$*?;&|<>()\\`") != std::string::npos);
     out += (out.empty() ? "" : " ") + (quote ? "'" + shown + "'" : shown);
   }
   return out;

@@ -15,6 +15,7 @@
 #include "launcher/host_resolution.h"
 #include "launcher/job_launch.h"
 #include "launcher/launch.h"
+#include "launcher/mpi_launch.h"
 #include "launcher/supervisor.h"
 #include "launcher/user_program.h"
 #include "runtime/contract_names.h"
@@ -157,12 +158,6 @@ int main(int argc, char** argv) {
 
   if (int rc = InstallDependencies(*program, python, launch, paths); rc != 0) return rc;
   std::fprintf(stderr, "train: %s\n", plan->summary.c_str());
-  if (plan->mode == launcher::JobMode::kMpi) {
-    return Fail(paths,
-                "sagemaker_mpi_enabled: MPI mode is not available in this trainrt build yet; use "
-                "distribution={'torch_distributed': {'enabled': True}} for the same job without mpirun",
-                1);
-  }
 
   if (plan->mode == launcher::JobMode::kSingleProcess) {
     launcher::WorkerSpec spec;
@@ -178,6 +173,16 @@ int main(int argc, char** argv) {
                   launcher::FailureReport("training program " + launch.argv[0] + " on host " + job->current_host, w),
                   w.exit.StatusCode());
     }
+  } else if (plan->mode == launcher::JobMode::kMpi) {
+    std::vector<std::string> addresses;
+    for (const auto& host : launch.host_names) {
+      auto address = launcher::HostAddress(env, host);
+      if (!address.ok()) return Fail(paths, address.status().ToString(), 1);
+      addresses.push_back(*address);
+    }
+    if (launch.nnodes == 1) launch.master_addr = addresses[0] = "127.0.0.1";  // nothing leaves this host
+    launcher::LaunchResult result = launcher::RunMpiJob(*job, launch, addresses, SelfDir() + "/trainrt");
+    if (result.exit_code != 0) return Fail(paths, result.failure_reason, result.exit_code);
   } else {
     if (launch.nnodes == 1) {
       launch.master_addr = "127.0.0.1";  // nothing leaves this host

@@ -1,13 +1,18 @@
 // trainrt: the tool around the training runtime. Subcommands:
 //   env     print the environment a training program gets in this container (SM_* and friends);
 //   launch  run any program on every GPU of every host, torchrun-compatible.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "launcher/launch.h"
+#include "launcher/mpi_launch.h"
 #include "runtime/device_counts.h"
 #include "runtime/job_config.h"
 #include "runtime/sm_env.h"
@@ -122,6 +127,25 @@ int RunLaunchCommand(const LaunchArgs& a) {
   return r.exit_code;
 }
 
+// Runs as one MPI rank: this host's contract plus torchrun's variables, then exec.
+int RunMpiRank(const std::vector<std::string>& command) {
+  auto env = trainrt::launcher::MpiRankEnvironment(trainrt::runtime::CurrentProcessEnv());
+  if (!env.ok()) {
+    std::fprintf(stderr, "trainrt mpi-rank: error: %s\n", env.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<std::string> strings = trainrt::runtime::ToEnvStrings(*env);
+  std::vector<char*> envp, argv;
+  for (auto& e : strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = command;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execvpe(argv[0], argv.data(), envp.data());
+  std::fprintf(stderr, "trainrt mpi-rank: cannot run %s: %s\n", argv[0], std::strerror(errno));
+  return errno == ENOENT ? 127 : 126;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,7 +192,14 @@ int main(int argc, char** argv) {
   launch->add_option("--host", la.host, "this host's name in prefixes and reports (default: hostname)");
   launch->add_option("command", la.command, "the program and its arguments, after --")->required();
 
+  std::vector<std::string> rank_command;
+  auto* mpi_rank = app.add_subcommand(
+      "mpi-rank", "Run CMD as one rank of an MPI job (what train's mpirun starts on every host): sets this host's "
+                  "SM_* variables and RANK/LOCAL_RANK/WORLD_SIZE from OpenMPI's. Usage: trainrt mpi-rank -- CMD ARGS...");
+  mpi_rank->add_option("command", rank_command, "the program and its arguments, after --")->required();
+
   CLI11_PARSE(app, argc, argv);
+  if (mpi_rank->parsed()) return RunMpiRank(rank_command);
   if (env_cmd->parsed()) return RunEnv(format);
   if (launch->parsed()) return RunLaunchCommand(la);
   return 0;

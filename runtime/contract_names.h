@@ -99,6 +99,14 @@ inline constexpr std::array<std::string_view, 7> kDistributionFlags = {
     "sagemaker_multi_worker_mirrored_strategy_enabled",
     "sagemaker_torch_distributed_enabled"};
 
+// Instance types whose MPI jobs get EFA settings (sagemaker_training/__init__.py, 5.1.4).
+inline constexpr std::array<std::string_view, 10> kEfaNcclInstances = {
+    "ml.g4dn.8xlarge", "ml.g4dn.12xlarge", "ml.g5.48xlarge",  "ml.p3dn.24xlarge", "ml.p4d.24xlarge",
+    "ml.p4de.24xlarge", "ml.p5.48xlarge",  "ml.p5e.48xlarge", "ml.trn1.32xlarge", "ml.p6e-gb200.36xlarge"};
+inline constexpr std::array<std::string_view, 6> kEfaRdmaInstances = {
+    "ml.p4d.24xlarge", "ml.p4de.24xlarge", "ml.p5.48xlarge", "ml.p5e.48xlarge", "ml.trn1.32xlarge",
+    "ml.p6e-gb200.36xlarge"};
+
 }  // namespace trainrt::runtime::names
 
 #endif  // TRAINRT_RUNTIME_CONTRACT_NAMES_H_

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `train` as SageMaker runs it, with real PyTorch workers: the built-in fine-tuner slot on every
 # GPU, torch_distributed jobs, two hosts meeting over TCP, code from sagemaker_submit_directory,
-# requirements that fail to install.
-# usage: train_distributed_test.sh TRAIN PYTHON
+# requirements that fail to install, MPI mode on one host.
+# usage: train_distributed_test.sh TRAIN PYTHON   (TRAIN's folder also holds the trainrt tool)
 set -euo pipefail
 train=$1 python=$2
 programs=$(cd "$(dirname "$0")" && pwd)/programs
@@ -64,10 +64,23 @@ grep -q '^InstallRequirementsError: .* -m pip install -r requirements.txt on hos
   fail "failure file: $(cat "$base/output/failure")"
 grep -q never "$tmp/req.log" && fail "program ran although its requirements failed"
 
-# 4. MPI jobs are refused with a clear reason until MPI mode lands.
+# 4. An MPI job on one host: mpirun with the toolkit's options, 2 ranks through `trainrt mpi-rank`,
+#    each with torchrun's variables and its host's SM_* (init_process_group works through our store).
 base=$tmp/mpi
-make_tree "$base" algo-1 '["algo-1"]' '{"sagemaker_program":"\"x.py\"","sagemaker_mpi_enabled":"true"}'
-mkdir -p "$base/code" && touch "$base/code/x.py"
-set +e; SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 "$train" >/dev/null 2>&1; rc=$?; set -e
-[ $rc -eq 1 ] && grep -q 'sagemaker_mpi_enabled' "$base/output/failure" || fail "MPI refusal"
+mkdir -p "$tmp/mpi-out"
+make_tree "$base" algo-1 '["algo-1"]' '{"sagemaker_program":"\"ddp_check.py\"","sagemaker_mpi_enabled":"true","sagemaker_mpi_num_of_processes_per_host":"2","out_dir":"\"'$tmp/mpi-out'\""}'
+mkdir -p "$base/code" && cp "$programs/ddp_check.py" "$base/code/"
+SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$python TRAINRT_MASTER_PORT=$(free_port) \
+  "$train" >"$tmp/mpi.log" 2>&1 || { cat "$tmp/mpi.log"; fail "MPI job"; }
+grep -q 'RANK=1 LOCAL_RANK=1 WORLD_SIZE=2 LOCAL_WORLD_SIZE=2 .*SUM=3.0 HOST=algo-1' "$tmp/mpi-out/rank1.txt" ||
+  fail "MPI rank 1: $(cat "$tmp/mpi-out/rank1.txt")"
+grep -q '^\[1,1\]<stdout>:rank 1 ok' "$tmp/mpi.log" || fail "mpirun --tag-output lines"
+[ -f "$base/output/success" ] || fail "MPI success file"
+# ...and a failing rank fails the job with mpirun's verdict.
+rm -rf "$base/output"
+set +e; FAIL_RANK=1 SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$python TRAINRT_MASTER_PORT=$(free_port) \
+  "$train" >"$tmp/mpifail.log" 2>&1; rc=$?; set -e
+[ $rc -ne 0 ] || fail "failing MPI rank: exit 0"
+grep -q '^mpirun on host algo-1 exited with code' "$base/output/failure" || fail "MPI failure file: $(cat "$base/output/failure")"
+[ ! -e "$base/output/success" ] || fail "success after a failed MPI job"
 echo "ok: train with distributed PyTorch workers"

@@ -1,0 +1,308 @@
+#include "launcher/mpi_launch.h"
+
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "launcher/failure_report.h"
+#include "launcher/tcp_store_client.h"
+#include "launcher/tcp_store_server.h"
+#include "runtime/contract_names.h"
+#include "runtime/file_util.h"
+#include "runtime/sm_env.h"
+
+namespace trainrt::launcher {
+namespace {
+
+namespace names = runtime::names;
+using Clock = std::chrono::steady_clock;
+constexpr char kSshd[] = "/usr/sbin/sshd";
+constexpr char kVerdictKey[] = "trainrt/mpi/verdict";
+constexpr int kAckSeconds = 30;
+
+template <size_t N>
+bool In(const std::array<std::string_view, N>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::vector<std::string> SplitWhitespace(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    size_t j = i;
+    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// The toolkit parses custom MPI options with argparse: one known option, --NCCL_DEBUG (default
+// INFO, also as --NCCL_DEBUG=X or any unambiguous prefix such as --NCCL X); the rest is passed on.
+void ParseCustomMpiOptions(const std::string& options, std::string& nccl_debug, std::vector<std::string>& rest) {
+  nccl_debug = "INFO";
+  const std::string known = "--NCCL_DEBUG";
+  const auto tokens = SplitWhitespace(options);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    const size_t eq = t.find('=');
+    const std::string name = t.substr(0, eq);
+    if (name.size() > 2 && name.rfind("--", 0) == 0 && known.rfind(name, 0) == 0) {
+      if (eq != std::string::npos) {
+        nccl_debug = t.substr(eq + 1);
+      } else if (i + 1 < tokens.size()) {
+        nccl_debug = tokens[++i];
+      }
+      continue;
+    }
+    rest.push_back(t);
+  }
+}
+
+std::string FrameworkString(const runtime::JobConfig& job, const char* name, const std::string& fallback) {
+  const runtime::PyValue* v = job.FrameworkParameter(name);
+  return v == nullptr ? fallback : runtime::PythonStr(*v);
+}
+
+// Starts sshd in the foreground as our child (it dies with us); -1 when it cannot run.
+pid_t StartSshd(std::string& error) {
+  if (access(kSshd, X_OK) != 0) {
+    error = std::string(kSshd) + " is not installed: MPI across hosts needs openssh-server in the image "
+            "(apt-get install openssh-server; see docker/)";
+    return -1;
+  }
+  (void)runtime::MakeDirs("/run/sshd");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    execl(kSshd, kSshd, "-D", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid < 0) error = std::string("fork for sshd: ") + std::strerror(errno);
+  return pid;
+}
+
+void StopSshd(pid_t pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+}
+
+// "" when host:22 answers with an SSH banner, else what is wrong.
+std::string SshCheck(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), "22", &hints, &res) != 0) return "does not resolve";
+  std::string why = "port 22 refuses connections";
+  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      pollfd p{fd, POLLIN, 0};
+      char banner[8] = {};
+      why = poll(&p, 1, 3000) == 1 && recv(fd, banner, 4, 0) == 4 && std::memcmp(banner, "SSH-", 4) == 0
+                ? ""
+                : "port 22 answers but not as sshd";
+    }
+    close(fd);
+    if (why.empty()) break;
+  }
+  freeaddrinfo(res);
+  return why;
+}
+
+runtime::Status PreflightWorkers(const std::vector<std::string>& hosts, int timeout_seconds) {
+  const auto start = Clock::now();
+  auto next_report = start + std::chrono::seconds(15);
+  std::vector<std::string> pending = hosts;
+  while (true) {
+    std::string problems;
+    std::vector<std::string> still;
+    for (const auto& h : pending) {
+      const std::string why = SshCheck(h);
+      if (!why.empty()) {
+        still.push_back(h);
+        problems += (problems.empty() ? "" : "; ") + h + ": " + why;
+      }
+    }
+    if (still.empty()) return runtime::Status::Ok();
+    if (Clock::now() - start >= std::chrono::seconds(timeout_seconds)) {
+      return runtime::Status::Cancelled("MPI pre-flight failed after " + std::to_string(timeout_seconds) +
+                                        " s: " + problems);
+    }
+    if (Clock::now() >= next_report) {
+      std::fprintf(stderr, "train: MPI pre-flight: waiting for %s\n", problems.c_str());
+      next_report = Clock::now() + std::chrono::seconds(15);
+    }
+    pending = still;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+LaunchResult Verdict(int code, std::string reason) { return LaunchResult{code, std::move(reason), 1}; }
+
+}  // namespace
+
+runtime::Result<std::vector<std::string>> MpirunCommand(const runtime::JobConfig& job, const LaunchOptions& l,
+                                                        const std::vector<std::string>& host_addresses,
+                                                        const std::string& rank_wrapper) {
+  const int ppn = l.nproc_per_node;
+  int np = ppn * static_cast<int>(host_addresses.size());
+  if (const runtime::PyValue* total = job.FrameworkParameter(names::kMpiNumProcessesParam); total && total->Truthy()) {
+    auto n = total->AsInt64();
+    if (!n || *n < 1) {
+      return runtime::Status::InvalidArgument(std::string("hyperparameter ") + names::kMpiNumProcessesParam + "=" +
+                                              runtime::PythonStr(*total) + ": expected a positive integer");
+    }
+    np = static_cast<int>(*n);
+  }
+  std::string host_list;
+  for (const auto& h : host_addresses) {
+    host_list += (host_list.empty() ? "" : ",") + (ppn == 1 ? h : h + ":" + std::to_string(ppn));
+  }
+  std::string nccl_debug;
+  std::vector<std::string> custom;
+  ParseCustomMpiOptions(FrameworkString(job, names::kMpiCustomOptionsParam, ""), nccl_debug, custom);
+  const std::string& nic = job.network_interface_name;
+  std::vector<std::string> cmd = {
+      "mpirun", "--host", host_list, "-np", std::to_string(np), "--allow-run-as-root", "--display-map",
+      "--tag-output", "-mca", "btl_tcp_if_include", nic, "-mca", "oob_tcp_if_include", nic, "-mca",
+      "plm_rsh_no_tree_spawn", "1", "-bind-to", "none", "-map-by", "slot", "-mca", "pml", "ob1", "-mca", "btl",
+      "^openib", "-mca", "orte_abort_on_non_zero_status", "1", "-mca", "btl_vader_single_copy_mechanism", "none",
+      "-x", "NCCL_MIN_NRINGS=4", "-x", "NCCL_SOCKET_IFNAME=" + nic, "-x", "NCCL_DEBUG=" + nccl_debug};
+  for (const char* name : {"LD_LIBRARY_PATH", "PATH"}) {  // mpirun warns about unset ones
+    if (l.env.count(name)) cmd.insert(cmd.end(), {"-x", name});
+  }
+  cmd.insert(cmd.end(), custom.begin(), custom.end());
+  const std::string instance_type = FrameworkString(job, names::kInstanceTypeParam, job.current_instance_type);
+  if (In(names::kEfaNcclInstances, instance_type)) cmd.insert(cmd.end(), {"-x", "FI_PROVIDER=efa", "-x", "NCCL_PROTO=simple"});
+  if (In(names::kEfaRdmaInstances, instance_type)) cmd.insert(cmd.end(), {"-x", "FI_EFA_USE_DEVICE_RDMA=1"});
+  for (const char* credential : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
+    if (l.env.count(credential)) cmd.insert(cmd.end(), {"-x", credential});
+  }
+  // What each rank needs to find its own host's contract and the launcher's store.
+  cmd.insert(cmd.end(), {"-x", "MASTER_ADDR=" + l.master_addr, "-x", "MASTER_PORT=" + std::to_string(l.master_port),
+                         "-x", "TORCHELASTIC_USE_AGENT_STORE=True"});
+  for (const auto& [name, value] : l.env) {
+    if (name == names::kBaseDirEnv || name.rfind("TRAINRT_", 0) == 0) cmd.insert(cmd.end(), {"-x", name});
+  }
+  if (job.is_modelparallel_enabled.Truthy() || l.env.count(names::kMpParametersEnv)) {
+    const std::string torch_version = runtime::EnvOr(l.env, "SM_DLC_TORCH_VERSION", "");
+    if (!torch_version.empty()) {
+      cmd.insert(cmd.end(), {"-x", "NCCL_PROTO=simple"});
+      if (std::atoi(torch_version.c_str()) > 1) cmd.insert(cmd.end(), {"-x", "NCCL_ALGO=ring"});
+    }
+  }
+  cmd.insert(cmd.end(), {rank_wrapper, "mpi-rank", "--"});
+  cmd.insert(cmd.end(), l.argv.begin(), l.argv.end());
+  return cmd;
+}
+
+LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
+                       const std::vector<std::string>& host_addresses, const std::string& rank_wrapper) {
+  const bool master = l.node_rank == 0;
+  const bool multi_host = l.nnodes > 1;
+  pid_t sshd = -1;
+  if (multi_host) {
+    std::string error;
+    sshd = StartSshd(error);
+    if (sshd < 0) return Verdict(1, error);
+  }
+  struct SshdGuard {
+    pid_t pid;
+    ~SshdGuard() { StopSshd(pid); }
+  } guard{sshd};
+
+  if (!master) {
+    auto client = TcpStoreClient::Connect(l.master_addr, l.master_port, std::chrono::seconds(l.rendezvous_timeout_seconds));
+    if (!client.ok()) return Verdict(1, "cannot reach the MPI master " + l.master_addr + ": " + client.status().ToString());
+    std::fprintf(stderr, "train: serving MPI ranks for master %s; waiting for its verdict\n", l.master_addr.c_str());
+    while (true) {
+      auto verdict = (*client)->Get(kVerdictKey, std::chrono::seconds(60));
+      if (verdict.ok()) {
+        (void)(*client)->Set("trainrt/mpi/ack/" + std::to_string(l.node_rank), "1");
+        const size_t nl = verdict->find('\n');
+        return Verdict(std::atoi(verdict->substr(0, nl).c_str()), nl == std::string::npos ? "" : verdict->substr(nl + 1));
+      }
+      if (verdict.status().code() != runtime::Status::Code::kCancelled) {
+        return Verdict(1, "lost the MPI master " + l.master_addr + " before it reported: " + verdict.status().ToString());
+      }
+    }
+  }
+
+  auto server = TcpStoreServer::Start(l.master_port);
+  if (!server.ok()) return Verdict(1, server.status().ToString());
+  if (multi_host) {
+    std::vector<std::string> workers(host_addresses.begin() + 1, host_addresses.end());
+    runtime::Status ok = PreflightWorkers(workers, l.rendezvous_timeout_seconds);
+    if (!ok.ok()) return Verdict(1, ok.ToString());
+  }
+  auto cmd = MpirunCommand(job, l, host_addresses, rank_wrapper);
+  if (!cmd.ok()) return Verdict(1, cmd.status().ToString());
+  WorkerSpec spec;
+  spec.argv = *cmd;
+  spec.cwd = l.cwd;
+  spec.env = runtime::ToEnvStrings(l.env);
+  if (!l.log_dir.empty()) spec.log_file = l.log_dir + "/mpirun.log";
+  auto outcome = RunWorkers({spec}, l.supervise);
+  if (!outcome.ok()) return Verdict(1, outcome.status().ToString());
+  const WorkerOutcome& w = outcome->workers[0];
+  const int code = w.exit.StatusCode();
+  const std::string reason = code == 0 ? "" : FailureReport("mpirun on host " + l.host_name, w);
+  auto client = TcpStoreClient::Connect("127.0.0.1", (*server)->port(), std::chrono::seconds(10));
+  if (client.ok() && multi_host) {
+    (void)(*client)->Set(kVerdictKey, std::to_string(code) + "\n" + reason);
+    std::vector<std::string> acks;
+    for (int n = 1; n < l.nnodes; ++n) acks.push_back("trainrt/mpi/ack/" + std::to_string(n));
+    (void)(*client)->Wait(acks, std::chrono::seconds(kAckSeconds));
+  }
+  return Verdict(code, reason);
+}
+
+runtime::Result<runtime::EnvMap> MpiRankEnvironment(const runtime::EnvMap& inherited) {
+  auto job = runtime::JobConfig::Load(inherited);
+  if (!job.ok()) return job.status();
+  runtime::EnvMap env = inherited;
+  for (auto& [name, value] : runtime::ProgramEnvironment(*job, inherited)) env[name] = value;
+  const std::pair<const char*, const char*> ranks[] = {{"OMPI_COMM_WORLD_RANK", "RANK"},
+                                                       {"OMPI_COMM_WORLD_LOCAL_RANK", "LOCAL_RANK"},
+                                                       {"OMPI_COMM_WORLD_SIZE", "WORLD_SIZE"},
+                                                       {"OMPI_COMM_WORLD_LOCAL_SIZE", "LOCAL_WORLD_SIZE"}};
+  for (const auto& [ompi, torch] : ranks) {
+    auto it = inherited.find(ompi);
+    if (it == inherited.end()) {
+      return runtime::Status::InvalidArgument(std::string(ompi) + " is not set: trainrt mpi-rank runs under mpirun");
+    }
+    env[torch] = it->second;
+  }
+  const int rank = std::atoi(env["RANK"].c_str());
+  const int size = std::atoi(env["WORLD_SIZE"].c_str());
+  const int local_size = std::max(1, std::atoi(env["LOCAL_WORLD_SIZE"].c_str()));
+  env["GROUP_RANK"] = std::to_string(rank / local_size);
+  env["GROUP_WORLD_SIZE"] = std::to_string((size + local_size - 1) / local_size);
+  env["ROLE_RANK"] = env["RANK"];
+  env["ROLE_WORLD_SIZE"] = env["WORLD_SIZE"];
+  env.emplace("ROLE_NAME", "default");
+  env.emplace("TORCHELASTIC_RESTART_COUNT", "0");
+  env.emplace("TORCHELASTIC_MAX_RESTARTS", "0");
+  env.emplace("TORCHELASTIC_RUN_ID", job->job_name.value_or("none"));
+  // The launcher's MASTER_ADDR/MASTER_PORT (its store) win over the contract's defaults.
+  for (const char* name : {"MASTER_ADDR", "MASTER_PORT"}) {
+    if (auto it = inherited.find(name); it != inherited.end()) env[name] = it->second;
+  }
+  return env;
+}
+
+}  // namespace trainrt::launcher
