@@ -1,6 +1,7 @@
 // Parity with the real sagemaker-training toolkit: for every job configuration under
 // tests/data/contract (made by scripts/contract/gen_golden.py from the toolkit itself), the SM_*
 // variables we render must equal the toolkit's byte for byte, in the same order.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -27,9 +28,16 @@ nlohmann::json ReadJson(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
+// The fixtures folder: TRAINRT_TEST_DATA_DIR from the environment (binaries run elsewhere), else
+// the source tree's.
+fs::path DataDir() {
+  const char* env = std::getenv("TRAINRT_TEST_DATA_DIR");
+  return fs::path(env != nullptr ? env : TRAINRT_TEST_DATA_DIR);
+}
+
 std::vector<std::string> CaseNames() {
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(fs::path(TRAINRT_TEST_DATA_DIR) / "contract")) {
+  for (const auto& e : fs::directory_iterator(DataDir() / "contract")) {
     if (e.is_directory()) names.push_back(e.path().filename().string());
   }
   std::sort(names.begin(), names.end());
@@ -39,7 +47,7 @@ std::vector<std::string> CaseNames() {
 class ContractParity : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ContractParity, SmEnvironmentEqualsToolkit) {
-  const fs::path dir = fs::path(TRAINRT_TEST_DATA_DIR) / "contract" / GetParam();
+  const fs::path dir = DataDir() / "contract" / GetParam();
   const nlohmann::json c = ReadJson(dir / "case.json");
   const nlohmann::json expected = ReadJson(dir / "expected.json");
 

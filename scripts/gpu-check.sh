@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# GPU checks for a machine with NVIDIA GPUs and PyTorch (python3 with torch 2.11): what CI, which
+# has no GPU, cannot run. Uses binaries built elsewhere (BIN) or in build/bin, and the machine's
+# own libtorch for trainrt-finetune. Writes a report to OUT (default ./gpu-check-out).
+#   scripts/gpu-check.sh [BIN_DIR] [EXTRA_LIB_DIR]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-$root/build/bin}
+extra_lib=${2:-}
+out=${OUT:-$root/gpu-check-out}
+mkdir -p "$out"
+python=${PYTHON:-python3}
+site=$("$python" -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))')
+torch_libs=$site/torch/lib
+for d in "$site"/nvidia/*/lib "$site"/nvidia/cu13/lib; do torch_libs=$torch_libs:$d; done
+export LD_LIBRARY_PATH=${extra_lib:+$extra_lib:}$torch_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+failures=0
+check() {  # name command...
+  local name=$1; shift
+  echo "== $name" | tee -a "$out/report.txt"
+  if "$@" >"$out/$name.log" 2>&1; then echo "PASS $name" | tee -a "$out/report.txt"
+  else echo "FAIL $name (exit $?)" | tee -a "$out/report.txt"; tail -20 "$out/$name.log" | tee -a "$out/report.txt"; failures=$((failures+1)); fi
+}
+
+nvidia-smi --list-gpus | tee "$out/nvidia-smi.txt"
+want_gpus=$(nvidia-smi --list-gpus | grep -c '^GPU ')
+
+# 1. GPU count through NVML equals the toolkit's nvidia-smi count.
+tree=$(mktemp -d)
+mkdir -p "$tree/input/config"
+echo '{"current_host":"algo-1","hosts":["algo-1"]}' >"$tree/input/config/resourceconfig.json"
+echo '{}' >"$tree/input/config/inputdataconfig.json"; echo '{}' >"$tree/input/config/hyperparameters.json"
+check nvml_gpu_count sh -c "SAGEMAKER_BASE_DIR=$tree '$bin/trainrt' env | tee /dev/stderr | grep -qx \"export SM_NUM_GPUS='$want_gpus'\""
+
+# 2. trainrt-finetune links the machine's CUDA libtorch and sees the GPUs.
+check finetune_sees_gpu sh -c "'$bin/trainrt-finetune' --version | tee /dev/stderr | grep -q '$want_gpus GPU(s)'"
+
+# 3. NCCL through the launcher's rendezvous store, one worker per GPU.
+check nccl_allreduce_via_trainrt_launch "$bin/trainrt" launch --nproc-per-node gpu --master-port 0 -- \
+  "$python" "$root/tests/integration/programs/nccl_check.py"
+
+# 4. The CPU suites and multi-process integration tests on this machine too.
+check runtime_tests env TRAINRT_TEST_DATA_DIR="$root/tests/data" "$bin/runtime_tests"
+check launcher_tests "$bin/launcher_tests"
+check launch_torch_test "$root/tests/integration/launch_torch_test.sh" "$bin/trainrt" "$python"
+check train_distributed_test "$root/tests/integration/train_distributed_test.sh" "$bin/train" "$python"
+echo "failures: $failures" | tee -a "$out/report.txt"
+exit $failures
