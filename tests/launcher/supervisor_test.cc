@@ -137,6 +137,21 @@ TEST(Supervisor, LeavesNoOrphansEvenWhenTheyIgnoreSigterm) {
   EXPECT_FALSE(ProcessAlive(orphan)) << "pid " << orphan << " survived";
 }
 
+TEST(Supervisor, WorkersDieWithTheLauncher) {
+  testing::ScratchDir dir;
+  const std::string script = "echo $$ > " + dir.path() + "/worker.pid; while :; do sleep 0.05; done";
+  pid_t sup = StartSupervisor(script, 30);
+  ASSERT_TRUE(WaitForFile(dir.path() + "/worker.pid", 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the pid file is written completely
+  const pid_t worker = static_cast<pid_t>(std::stoi(dir.Read("worker.pid")));
+  ASSERT_TRUE(ProcessAlive(worker));
+  kill(sup, SIGKILL);  // no chance to clean up: the parent-death signal must do it
+  WaitExit(sup);
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (ProcessAlive(worker) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(ProcessAlive(worker)) << "worker " << worker << " outlived its launcher";
+}
+
 TEST(Supervisor, OneFailureStopsEveryOtherWorkerFast) {
   testing::ScratchDir dir;
   SuperviseOptions options;
