@@ -1,6 +1,7 @@
 #include "runtime/file_util.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +61,14 @@ Status MakeDirs(const std::string& path) {
     }
     if (pos == std::string::npos) break;
   }
+  return Status::Ok();
+}
+
+Status RemoveTree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? Status::Ok() : Status::FromErrno(path, errno);
+  auto remove_one = [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); };
+  if (::nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS) != 0) return Status::FromErrno("rm -rf " + path, errno);
   return Status::Ok();
 }
 

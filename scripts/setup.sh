@@ -10,7 +10,7 @@ venv=${TRAINRT_VENV:-$root/.venv}
 
 debian_packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  python3 python3-venv python3-pip
+  python3 python3-venv python3-pip python3-dev
   openmpi-bin libopenmpi-dev openssh-client openssh-server
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libutf8proc-dev libarchive-dev libgloo-dev libcurl4-openssl-dev
@@ -36,7 +36,8 @@ want=$(cat "$root"/requirements/*.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python requirements into $venv (pip caches downloads)"
   "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q $(printf -- '-r %s ' "$root"/requirements/*.txt)
+  "$venv/bin/python" -m pip install -q -r "$root/requirements/torch.txt" -r "$root/requirements/test.txt"
+  "$venv/bin/python" -m pip install -q --no-deps -r "$root/requirements/nodeps.txt"
   echo "$want" >"$stamp"
 fi
 echo "setup: ok ($("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)'))"

@@ -1,7 +1,10 @@
 #include "runtime/job_outcome.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include "runtime/file_util.h"
 #include "tests/runtime/test_util.h"
 
 namespace trainrt::runtime {
@@ -30,6 +33,25 @@ TEST(ContainerPaths, JoinLikeOsPathJoin) {
   const ContainerPaths p = ContainerPaths::FromEnv({});
   EXPECT_EQ(p.ChannelDir("train"), "/opt/ml/input/data/train");
   EXPECT_EQ(p.output_intermediate_dir, "/opt/ml/output/intermediate");
+}
+
+}  // namespace
+}  // namespace trainrt::runtime
+
+namespace trainrt::runtime {
+namespace {
+
+TEST(FileUtil, RemoveTreeRemovesEverythingButFollowsNoLink) {
+  testing::ScratchDir outside;
+  outside.Write("keep.txt", "keep");
+  testing::ScratchDir dir;
+  dir.Write("tree/a/b/c.txt", "c");
+  dir.Write("tree/d.txt", "d");
+  ASSERT_EQ(::symlink(outside.path().c_str(), (dir.path() + "/tree/link").c_str()), 0);
+  ASSERT_TRUE(RemoveTree(dir.path() + "/tree").ok());
+  EXPECT_FALSE(PathExists(dir.path() + "/tree"));
+  EXPECT_EQ(outside.Read("keep.txt"), "keep");
+  EXPECT_TRUE(RemoveTree(dir.path() + "/never-existed").ok());
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
-// Helpers for runtime tests: a scratch /opt/ml tree in a fresh temporary directory.
+// Helpers for tests: a scratch folder in a fresh temporary directory. POSIX only (no
+// std::filesystem): trainer tests link libtorch, whose std::filesystem symbols crash ours.
 #ifndef TRAINRT_TESTS_RUNTIME_TEST_UTIL_H_
 #define TRAINRT_TESTS_RUNTIME_TEST_UTIL_H_
 
 #include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "runtime/file_util.h"
 
 namespace trainrt::testing {
 
@@ -14,22 +16,23 @@ namespace trainrt::testing {
 class ScratchDir {
  public:
   ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "trainrt-test-XXXXXX").string();
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp != nullptr && *tmp ? tmp : "/tmp") + "/trainrt-test-XXXXXX";
     path_ = mkdtemp(tmpl.data());
   }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  ~ScratchDir() { (void)runtime::RemoveTree(path_); }
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
 
   const std::string& path() const { return path_; }
   // Writes `contents` to path()/relative, creating folders.
   void Write(const std::string& relative, const std::string& contents) const {
-    std::filesystem::path p = std::filesystem::path(path_) / relative;
-    std::filesystem::create_directories(p.parent_path());
+    const std::string p = path_ + "/" + relative;
+    (void)runtime::MakeDirs(p.substr(0, p.rfind('/')));
     std::ofstream(p, std::ios::binary) << contents;
   }
   std::string Read(const std::string& relative) const {
-    std::ifstream in(std::filesystem::path(path_) / relative, std::ios::binary);
+    std::ifstream in(path_ + "/" + relative, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
