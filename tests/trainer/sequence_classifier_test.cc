@@ -1,0 +1,101 @@
+// Our BERT and DistilBERT give transformers' logits (to 1e-4) for the same weights and inputs;
+// real checkpoints load by name, with missing and unexpected tensors reported as transformers does.
+#include "trainer/model/sequence_classifier.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/runtime/test_util.h"
+
+namespace trainrt::trainer {
+namespace {
+
+at::Tensor ToTensor(const nlohmann::json& rows, at::ScalarType dtype) {
+  std::vector<double> flat;
+  for (const auto& row : rows) {
+    for (const auto& v : row) flat.push_back(v.get<double>());
+  }
+  return at::tensor(flat, at::kDouble).reshape({static_cast<int64_t>(rows.size()), -1}).to(dtype);
+}
+
+class TinyModels : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::ScratchDir();
+    const std::string cmd = std::string(TRAINRT_PYTHON) + " " + TRAINRT_SOURCE_DIR +
+                            "/scripts/model/make_tiny_models.py " + dir_->path();
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream in(dir_->path() + "/expected.json");
+    expected_ = new nlohmann::json(nlohmann::json::parse(in));
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    delete expected_;
+  }
+  void ExpectLogits(const std::string& name) {
+    auto config = ModelConfig::Load(dir_->path() + "/" + name + "/config.json");
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    auto model = BuildSequenceClassifier(*config);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    auto weights = LoadModelWeights(dir_->path() + "/" + name);
+    ASSERT_TRUE(weights.ok()) << weights.status().ToString();
+    auto report = LoadWeights(**model, *weights);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE(report->missing.empty()) << report->missing.front();
+    EXPECT_TRUE(report->unexpected.empty()) << report->unexpected.front();
+    (*model)->eval();
+    at::NoGradGuard no_grad;
+    const nlohmann::json& e = *expected_;
+    at::Tensor logits = (*model)->forward(ToTensor(e["input_ids"], at::kLong), ToTensor(e["attention_mask"], at::kLong),
+                                          ToTensor(e["token_type_ids"], at::kLong));
+    at::Tensor want = ToTensor(e[name], at::kFloat);
+    ASSERT_EQ(logits.sizes(), want.sizes());
+    const double diff = (logits - want).abs().max().item<double>();
+    EXPECT_LT(diff, 1e-4) << name << ": max |logit difference| " << diff;
+  }
+  static testing::ScratchDir* dir_;
+  static nlohmann::json* expected_;
+};
+testing::ScratchDir* TinyModels::dir_ = nullptr;
+nlohmann::json* TinyModels::expected_ = nullptr;
+
+TEST_F(TinyModels, DistilBertLogitsEqualTransformers) { ExpectLogits("distilbert"); }
+TEST_F(TinyModels, BertLogitsEqualTransformers) { ExpectLogits("bert"); }
+
+TEST(SequenceClassifier, RealMiniLmCheckpointLoadsWithAFreshHead) {
+  auto config = ModelConfig::Load(std::string(TRAINRT_MINILM_DIR) + "/config.json");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->family, ModelFamily::kBert);
+  EXPECT_EQ(config->hidden_size, 384);
+  auto model = BuildSequenceClassifier(*config);
+  ASSERT_TRUE(model.ok());
+  auto weights = LoadModelWeights(TRAINRT_MINILM_DIR);
+  ASSERT_TRUE(weights.ok());
+  auto report = LoadWeights(**model, *weights);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->missing, (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
+  EXPECT_TRUE(report->unexpected.empty()) << report->unexpected.front();
+}
+
+TEST(SequenceClassifier, ShapeMismatchAndUnknownTypesAreClearErrors) {
+  auto config = ModelConfig::FromJson(nlohmann::json{{"model_type", "gpt2"}}, "config.json");
+  EXPECT_EQ(config.status().ToString(), "config.json: field 'model_type': 'gpt2' is not supported (expected bert or distilbert)");
+  auto tiny = ModelConfig::FromJson(nlohmann::json{{"model_type", "bert"}, {"hidden_size", 8}, {"num_attention_heads", 2},
+                                                   {"num_hidden_layers", 1}, {"intermediate_size", 16}, {"vocab_size", 10}},
+                                    "config.json");
+  ASSERT_TRUE(tiny.ok()) << tiny.status().ToString();
+  auto model = BuildSequenceClassifier(*tiny);
+  ASSERT_TRUE(model.ok());
+  TensorMap wrong = {{"bert.embeddings.word_embeddings.weight", at::zeros({11, 8})}};
+  auto report = LoadWeights(**model, wrong);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().ToString(),
+            "weight 'bert.embeddings.word_embeddings.weight' has shape [11, 8], the model expects [10, 8]");
+}
+
+}  // namespace
+}  // namespace trainrt::trainer
