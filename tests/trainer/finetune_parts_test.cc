@@ -1,0 +1,95 @@
+// The fine-tuner's small parts: arguments, labels and data errors, metrics, log lines.
+#include <gtest/gtest.h>
+
+#include "tests/runtime/test_util.h"
+#include "trainer/data/text_classification_data.h"
+#include "trainer/finetune_args.h"
+#include "trainer/metrics/classification_metrics.h"
+#include "trainer/trainer_log.h"
+
+namespace trainrt::trainer {
+namespace {
+
+TEST(FinetuneArgs, SeedSpellingsHfNamesDefaultsAndUnknowns) {
+  runtime::EnvMap env{{"SM_MODEL_DIR", "/opt/ml/model"}, {"SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"}};
+  auto a = FinetuneArgs::Parse({"--epochs", "1", "--train_batch_size", "32", "--model_name", "distilbert-base-uncased",
+                                "--learning_rate", "5e-05", "--fp16", "False", "--evaluation_strategy", "epoch",
+                                "--sagemaker_whatever", "x", "--warmup_steps", "500"},
+                               env);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->num_train_epochs, 1.0);
+  EXPECT_EQ(a->per_device_train_batch_size, 32);
+  EXPECT_EQ(a->per_device_eval_batch_size, 8);  // TrainingArguments' default
+  EXPECT_EQ(a->model_name_or_path, "distilbert-base-uncased");
+  EXPECT_EQ(a->eval_strategy, "epoch");
+  EXPECT_EQ(a->model_dir, "/opt/ml/model");
+  EXPECT_EQ(a->training_dir, "/opt/ml/input/data/train");
+  EXPECT_EQ(a->warmup_steps, 500);
+  EXPECT_EQ(a->ignored, (std::vector<std::string>{"--sagemaker_whatever"}));
+}
+
+TEST(FinetuneArgs, BadValuesNameTheArgument) {
+  runtime::EnvMap env{{"SM_CHANNEL_TRAIN", "/d"}};
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--epochs", "three"}, env).status().ToString(),
+            "argument --epochs='three': expected a number");
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--bf16", "yes"}, env).status().ToString(),
+            "argument --bf16='yes': expected True or False");
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--eval_strategy", "sometimes"}, env).status().ToString(),
+            "argument --eval_strategy='sometimes': expected no, steps or epoch");
+  EXPECT_NE(FinetuneArgs::Parse({}, env).status().ToString().find("argument --model_name_or_path: required"),
+            std::string::npos);
+}
+
+TEST(TextClassificationData, ErrorsNameFileRowAndColumn) {
+  testing::ScratchDir dir;
+  dir.Write("train/a.jsonl", "{\"text\": \"good\", \"label\": 1}\n\n{\"txt\": \"bad\", \"label\": 0}\n");
+  auto r = ReadTextClassificationChannel(dir.path() + "/train", Columns{});
+  EXPECT_EQ(r.status().ToString(), dir.path() + "/train/a.jsonl: row 3: missing column 'text'");
+  dir.Write("empty/none.jsonl", "\n");
+  EXPECT_EQ(ReadTextClassificationChannel(dir.path() + "/empty", Columns{}).status().ToString(),
+            "channel " + dir.path() + "/empty: no examples");
+  dir.Write("csv/a.csv", "text,label\n");
+  EXPECT_NE(ReadTextClassificationChannel(dir.path() + "/csv", Columns{}).status().ToString().find(
+                "a.csv: unsupported data file"),
+            std::string::npos);
+}
+
+TEST(TextClassificationData, LabelsIntsOrNames) {
+  std::vector<TextExample> named = {{"a", {}, "pos", false}, {"b", {}, "neg", false}, {"c", {}, "neutral", false}};
+  auto m = BuildLabelMap(named, {}, 0);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->names, (std::vector<std::string>{"neg", "neutral", "pos"}));
+  EXPECT_EQ(m->ids.at("pos"), 2);
+  std::vector<TextExample> ints = {{"a", {}, "0", true}, {"b", {}, "3", true}};
+  EXPECT_EQ(BuildLabelMap(ints, {}, 2).status().ToString(), "label 3 is outside num_labels=2");
+  EXPECT_EQ(BuildLabelMap(ints, {}, 0)->names.size(), 4u);
+  std::vector<TextExample> mixed = {{"a", {}, "0", true}, {"b", {}, "pos", false}};
+  EXPECT_FALSE(BuildLabelMap(mixed, {}, 0).ok());
+}
+
+TEST(ClassificationMetrics, MatchScikitLearn) {
+  // sklearn: accuracy 0.6; binary precision 2/3, recall 2/3, f1 2/3.
+  auto b = ComputeClassificationMetrics({1, 0, 1, 1, 0}, {1, 0, 0, 1, 1}, 2);
+  EXPECT_DOUBLE_EQ(b.accuracy, 0.6);
+  EXPECT_DOUBLE_EQ(b.precision, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(b.recall, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(b.f1, 2.0 / 3);
+  // Macro over 3 labels: per label (p, r, f1) = (1, 1/2, 2/3), (1/3, 1, 1/2), (0, 0, 0).
+  auto m = ComputeClassificationMetrics({0, 1, 1, 1}, {0, 0, 1, 2}, 3);
+  EXPECT_NEAR(m.precision, (1 + 1.0 / 3) / 3, 1e-12);
+  EXPECT_NEAR(m.recall, 0.5, 1e-12);
+  EXPECT_NEAR(m.f1, (2.0 / 3 + 0.5) / 3, 1e-12);
+}
+
+TEST(TrainerLog, PythonDictLinesAndResultBlocks) {
+  EXPECT_EQ(PyRound(0.69314718, 4), 0.6931);
+  EXPECT_EQ(PyRound(2.675, 2), 2.67);  // the binary value of 2.675 is below the tie, as in Python
+  EXPECT_EQ(PythonDictLine({{"loss", 0.6931}, {"grad_norm", 1.23}, {"learning_rate", 5e-05}, {"epoch", 0.5}}),
+            "{'loss': 0.6931, 'grad_norm': 1.23, 'learning_rate': 5e-05, 'epoch': 0.5}");
+  EXPECT_EQ(PythonDictLine({{"total_flos", 1e15}, {"step", int64_t{3}}}), "{'total_flos': 1000000000000000.0, 'step': 3}");
+  EXPECT_EQ(ResultsBlock("eval results", {{"eval_loss", 0.25}, {"eval_accuracy", 0.5}, {"epoch", 1.0}}),
+            "***** eval results *****\nepoch = 1.0\neval_accuracy = 0.5\neval_loss = 0.25\n");
+}
+
+}  // namespace
+}  // namespace trainrt::trainer

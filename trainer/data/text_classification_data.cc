@@ -1,0 +1,138 @@
+#include "trainer/data/text_classification_data.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/file_util.h"
+
+namespace trainrt::trainer {
+namespace {
+
+using runtime::Result;
+using runtime::Status;
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Result<std::vector<std::string>> ChannelFiles(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return Status::FromErrno("channel " + dir, errno);
+  std::vector<std::string> files;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.empty() || name[0] == '.') continue;
+    struct stat st;
+    if (stat((dir + "/" + name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) files.push_back(name);
+  }
+  closedir(d);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+Status ReadJsonLines(const std::string& path, const Columns& columns, std::vector<TextExample>& out) {
+  auto text = runtime::ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  size_t start = 0, line_no = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    const std::string line = text->substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ": row " + std::to_string(line_no);
+    auto row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (row.is_discarded() || !row.is_object()) return Status::InvalidArgument(where + ": not a JSON object");
+    auto field = [&](const std::string& column, std::string& value) -> Status {
+      if (!row.contains(column)) return Status::InvalidArgument(where + ": missing column '" + column + "'");
+      if (!row[column].is_string()) return Status::InvalidArgument(where + ": column '" + column + "': expected text");
+      value = row[column].get<std::string>();
+      return Status::Ok();
+    };
+    TextExample ex;
+    TRAINRT_RETURN_IF_ERROR(field(columns.text, ex.text));
+    if (!columns.pair.empty()) {
+      std::string pair;
+      TRAINRT_RETURN_IF_ERROR(field(columns.pair, pair));
+      ex.pair = pair;
+    }
+    if (!row.contains(columns.label)) return Status::InvalidArgument(where + ": missing column '" + columns.label + "'");
+    const auto& label = row[columns.label];
+    if (label.is_number_integer()) {
+      ex.label = std::to_string(label.get<int64_t>());
+      ex.label_is_int = true;
+    } else if (label.is_string() && !label.get<std::string>().empty()) {
+      ex.label = label.get<std::string>();
+    } else {
+      return Status::InvalidArgument(where + ": column '" + columns.label + "': expected an integer or a name, got " +
+                                     label.dump());
+    }
+    out.push_back(std::move(ex));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<TextExample>> ReadTextClassificationChannel(const std::string& dir, const Columns& columns) {
+  auto files = ChannelFiles(dir);
+  if (!files.ok()) return files.status();
+  std::vector<TextExample> out;
+  for (const std::string& name : *files) {
+    const std::string path = dir + "/" + name;
+    if (EndsWith(name, ".jsonl") || EndsWith(name, ".json")) {
+      TRAINRT_RETURN_IF_ERROR(ReadJsonLines(path, columns, out));
+    } else {
+      return Status::InvalidArgument(path + ": unsupported data file (this build reads JSON Lines: *.jsonl, *.json)");
+    }
+  }
+  if (out.empty()) return Status::InvalidArgument("channel " + dir + ": no examples");
+  return out;
+}
+
+Result<LabelMap> BuildLabelMap(const std::vector<TextExample>& train, const std::vector<TextExample>& eval,
+                               int64_t num_labels) {
+  LabelMap m;
+  bool any_int = false, any_name = false;
+  std::set<std::string> names;
+  int64_t max_id = -1;
+  for (const auto* set : {&train, &eval}) {
+    for (const auto& ex : *set) {
+      if (ex.label_is_int) {
+        any_int = true;
+        max_id = std::max<int64_t>(max_id, std::stoll(ex.label));
+        if (std::stoll(ex.label) < 0) return Status::InvalidArgument("label " + ex.label + " is negative");
+      } else {
+        any_name = true;
+        names.insert(ex.label);
+      }
+    }
+  }
+  if (any_int && any_name) return Status::InvalidArgument("labels mix integers and names; use one kind");
+  if (any_name) {
+    m.named = true;
+    m.names.assign(names.begin(), names.end());
+    if (num_labels > 0 && static_cast<int64_t>(m.names.size()) > num_labels) {
+      return Status::InvalidArgument(std::to_string(m.names.size()) + " label names, more than --num_labels=" +
+                                     std::to_string(num_labels));
+    }
+  } else {
+    const int64_t n = num_labels > 0 ? num_labels : std::max<int64_t>(2, max_id + 1);
+    if (max_id >= n) {
+      return Status::InvalidArgument("label " + std::to_string(max_id) + " is outside num_labels=" + std::to_string(n));
+    }
+    for (int64_t i = 0; i < n; ++i) m.names.push_back("LABEL_" + std::to_string(i));
+  }
+  for (size_t i = 0; i < m.names.size(); ++i) {
+    m.ids[m.named ? m.names[i] : std::to_string(i)] = static_cast<int64_t>(i);
+  }
+  return m;
+}
+
+}  // namespace trainrt::trainer

@@ -1,0 +1,68 @@
+#include "trainer/export_model.h"
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/file_util.h"
+#include "trainer/model/safetensors.h"
+
+namespace trainrt::trainer {
+namespace {
+
+using runtime::Status;
+
+// Python's json.dumps(obj, indent=2, sort_keys=True) + "\n" (transformers' to_json_string).
+std::string PrettyJson(const nlohmann::json& j) { return j.dump(2, ' ', /*ensure_ascii=*/true) + "\n"; }
+
+}  // namespace
+
+Status ExportModel(const std::string& model_dir, SequenceClassifier& model, const ModelConfig& config,
+                   const std::vector<std::string>& label_names, const WordPieceTokenizer& tokenizer,
+                   const std::string& tokenizer_dir) {
+  TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(model_dir));
+  auto write = [&](const std::string& name, const std::string& contents) {
+    return runtime::WriteFileAtomically(model_dir + "/" + name, contents);
+  };
+
+  nlohmann::json c = config.raw;
+  c["architectures"] = {model.architecture()};
+  nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
+  for (size_t i = 0; i < label_names.size(); ++i) {
+    id2label[std::to_string(i)] = label_names[i];
+    label2id[label_names[i]] = i;
+  }
+  c["id2label"] = id2label;
+  c["label2id"] = label2id;
+  c.erase("num_labels");
+  c["problem_type"] = "single_label_classification";
+  c["dtype"] = "float32";
+  c["torch_dtype"] = "float32";
+  TRAINRT_RETURN_IF_ERROR(write("config.json", PrettyJson(c)));
+
+  TensorMap weights;
+  for (const auto& item : model.named_parameters()) weights[item.key()] = item.value().detach().to(at::kCPU, at::kFloat);
+  TRAINRT_RETURN_IF_ERROR(WriteSafetensors(model_dir + "/model.safetensors", weights, {{"format", "pt"}}));
+
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json"}) {
+    auto contents = runtime::ReadFileToString(tokenizer_dir + "/" + name);
+    if (contents.ok()) TRAINRT_RETURN_IF_ERROR(write(name, *contents));
+  }
+  if (!runtime::PathExists(model_dir + "/tokenizer_config.json")) {
+    nlohmann::json tc = {{"do_lower_case", tokenizer.normalizer().lowercase},
+                         {"model_max_length", config.max_position_embeddings},
+                         {"tokenizer_class", config.family == ModelFamily::kDistilBert ? "DistilBertTokenizer"
+                                                                                       : "BertTokenizer"},
+                         {"tokenize_chinese_chars", tokenizer.normalizer().handle_chinese_chars},
+                         {"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"},
+                         {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}};
+    TRAINRT_RETURN_IF_ERROR(write("tokenizer_config.json", PrettyJson(tc)));
+  }
+  nlohmann::json special = {{"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}, {"pad_token", "[PAD]"},
+                            {"sep_token", "[SEP]"}, {"unk_token", "[UNK]"}};
+  TRAINRT_RETURN_IF_ERROR(write("special_tokens_map.json", PrettyJson(special)));
+  std::string vocab;
+  for (const auto& token : tokenizer.vocab()) vocab += token + "\n";
+  return write("vocab.txt", vocab);
+}
+
+}  // namespace trainrt::trainer

@@ -1,0 +1,26 @@
+// ExportModel: writes to the model dir what Hugging Face's trainer.save_model writes, so that
+// AutoModelForSequenceClassification / AutoTokenizer.from_pretrained load it: config.json (with
+// architectures, id2label/label2id, dtype), model.safetensors, tokenizer.json, tokenizer_config.json,
+// special_tokens_map.json, vocab.txt. Each file is written atomically (temp file, fsync, rename).
+#ifndef TRAINRT_TRAINER_EXPORT_MODEL_H_
+#define TRAINRT_TRAINER_EXPORT_MODEL_H_
+
+#include <string>
+#include <vector>
+
+#include "runtime/status.h"
+#include "trainer/model/model_config.h"
+#include "trainer/model/sequence_classifier.h"
+#include "trainer/tokenizer/wordpiece_tokenizer.h"
+
+namespace trainrt::trainer {
+
+// `label_names` are id2label; `tokenizer_dir` is where the tokenizer was loaded from (its
+// tokenizer.json and tokenizer_config.json are carried over when present).
+runtime::Status ExportModel(const std::string& model_dir, SequenceClassifier& model, const ModelConfig& config,
+                            const std::vector<std::string>& label_names, const WordPieceTokenizer& tokenizer,
+                            const std::string& tokenizer_dir);
+
+}  // namespace trainrt::trainer
+
+#endif  // TRAINRT_TRAINER_EXPORT_MODEL_H_

@@ -1,0 +1,148 @@
+#include "trainer/finetune_args.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace trainrt::trainer {
+namespace {
+
+using runtime::Result;
+using runtime::Status;
+
+using Setter = std::function<bool(const std::string&)>;
+
+bool ParseDouble(const std::string& s, double& out) {
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return !s.empty() && *end == '\0';
+}
+
+bool ParseInt(const std::string& s, int64_t& out) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec == std::errc() && ptr == s.data() + s.size()) return true;
+  double d;  // SageMaker may render an int hyperparameter as 3.0
+  if (ParseDouble(s, d) && d == static_cast<double>(static_cast<int64_t>(d))) {
+    out = static_cast<int64_t>(d);
+    return true;
+  }
+  return false;
+}
+
+// Python's bool spellings as SageMaker passes them (str(True) -> "True"), plus lower case.
+bool ParseBool(const std::string& s, bool& out) {
+  if (s == "True" || s == "true" || s == "1") return out = true, true;
+  if (s == "False" || s == "false" || s == "0") return out = false, true;
+  return false;
+}
+
+}  // namespace
+
+Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, const runtime::EnvMap& env) {
+  FinetuneArgs a;
+  a.model_dir = runtime::EnvOr(env, "SM_MODEL_DIR", "/opt/ml/model");
+  a.training_dir = runtime::EnvOr(env, "SM_CHANNEL_TRAIN", "");
+  a.test_dir = runtime::EnvOr(env, "SM_CHANNEL_TEST", "");
+  a.output_data_dir = runtime::EnvOr(env, "SM_OUTPUT_DATA_DIR", "/opt/ml/output/data");
+  a.model_name_or_path = runtime::EnvOr(env, "SM_CHANNEL_MODEL", "");
+
+  std::map<std::string, std::pair<const char*, Setter>> options;  // name -> (expected, setter)
+  auto text = [&](std::string& field) { return std::make_pair("a value", Setter([&field](const std::string& v) { field = v; return true; })); };
+  auto number = [&](double& field) { return std::make_pair("a number", Setter([&field](const std::string& v) { return ParseDouble(v, field); })); };
+  auto integer = [&](int64_t& field) { return std::make_pair("an integer", Setter([&field](const std::string& v) { return ParseInt(v, field); })); };
+  auto boolean = [&](bool& field) { return std::make_pair("True or False", Setter([&field](const std::string& v) { return ParseBool(v, field); })); };
+  for (const char* n : {"model_name_or_path", "model_name"}) options[n] = text(a.model_name_or_path);
+  for (const char* n : {"epochs", "num_train_epochs"}) options[n] = number(a.num_train_epochs);
+  options["max_steps"] = integer(a.max_steps);
+  for (const char* n : {"per_device_train_batch_size", "train_batch_size"}) options[n] = integer(a.per_device_train_batch_size);
+  for (const char* n : {"per_device_eval_batch_size", "eval_batch_size"}) options[n] = integer(a.per_device_eval_batch_size);
+  options["gradient_accumulation_steps"] = integer(a.gradient_accumulation_steps);
+  options["learning_rate"] = number(a.learning_rate);
+  options["weight_decay"] = number(a.weight_decay);
+  options["adam_beta1"] = number(a.adam_beta1);
+  options["adam_beta2"] = number(a.adam_beta2);
+  options["adam_epsilon"] = number(a.adam_epsilon);
+  options["max_grad_norm"] = number(a.max_grad_norm);
+  options["warmup_steps"] = number(a.warmup_steps);
+  options["warmup_ratio"] = number(a.warmup_ratio);
+  options["logging_steps"] = number(a.logging_steps);
+  options["logging_first_step"] = boolean(a.logging_first_step);
+  for (const char* n : {"eval_strategy", "evaluation_strategy"}) options[n] = text(a.eval_strategy);
+  options["eval_steps"] = number(a.eval_steps);
+  options["save_strategy"] = text(a.save_strategy);
+  options["save_steps"] = number(a.save_steps);
+  options["save_total_limit"] = integer(a.save_total_limit);
+  options["load_best_model_at_end"] = boolean(a.load_best_model_at_end);
+  options["metric_for_best_model"] = text(a.metric_for_best_model);
+  options["seed"] = integer(a.seed);
+  for (const char* n : {"max_seq_length", "max_length"}) options[n] = integer(a.max_seq_length);
+  options["bf16"] = boolean(a.bf16);
+  options["fp16"] = boolean(a.fp16);
+  options["group_by_length"] = boolean(a.group_by_length);
+  options["output_dir"] = text(a.output_dir);
+  for (const char* n : {"model_dir", "model-dir"}) options[n] = text(a.model_dir);
+  options["training_dir"] = text(a.training_dir);
+  options["test_dir"] = text(a.test_dir);
+  options["output_data_dir"] = text(a.output_data_dir);
+  options["text_column"] = text(a.text_column);
+  options["text_pair_column"] = text(a.text_pair_column);
+  options["label_column"] = text(a.label_column);
+  options["num_labels"] = integer(a.num_labels);
+
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (arg.rfind("--", 0) != 0 && !(arg.size() == 2 && arg[0] == '-')) {
+      a.ignored.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
+    std::string value;
+    bool inline_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      inline_value = true;
+    }
+    auto it = options.find(name);
+    if (it == options.end()) {
+      a.ignored.push_back(arg);
+      if (!inline_value && i + 1 < argv.size() && argv[i + 1].rfind("--", 0) != 0) ++i;  // its value
+      continue;
+    }
+    if (!inline_value) {
+      if (i + 1 >= argv.size()) return Status::InvalidArgument("argument --" + name + ": expected " + it->second.first);
+      value = argv[++i];
+    }
+    if (!it->second.second(value)) {
+      return Status::InvalidArgument("argument --" + name + "='" + value + "': expected " + it->second.first);
+    }
+  }
+  auto in = [](const std::string& v, std::initializer_list<const char*> allowed) {
+    for (const char* a : allowed) {
+      if (v == a) return true;
+    }
+    return false;
+  };
+  if (a.model_name_or_path.empty()) {
+    return Status::InvalidArgument("argument --model_name_or_path: required (a model folder, a channel, or a Hugging "
+                                   "Face hub name present in the local cache)");
+  }
+  if (a.training_dir.empty()) return Status::InvalidArgument("argument --training_dir: required (or SM_CHANNEL_TRAIN)");
+  if (!in(a.eval_strategy, {"no", "steps", "epoch"})) {
+    return Status::InvalidArgument("argument --eval_strategy='" + a.eval_strategy + "': expected no, steps or epoch");
+  }
+  if (!in(a.save_strategy, {"no", "steps", "epoch"})) {
+    return Status::InvalidArgument("argument --save_strategy='" + a.save_strategy + "': expected no, steps or epoch");
+  }
+  if (a.per_device_train_batch_size < 1 || a.per_device_eval_batch_size < 1 || a.gradient_accumulation_steps < 1) {
+    return Status::InvalidArgument("batch sizes and --gradient_accumulation_steps must be at least 1");
+  }
+  if (a.learning_rate < 0 || a.num_train_epochs <= 0 || a.max_seq_length < 2 || a.logging_steps <= 0) {
+    return Status::InvalidArgument("arguments out of range: learning_rate >= 0, epochs > 0, max_seq_length >= 2, "
+                                   "logging_steps > 0 expected");
+  }
+  if (a.bf16 && a.fp16) return Status::InvalidArgument("arguments --bf16 and --fp16: choose one");
+  return a;
+}
+
+}  // namespace trainrt::trainer

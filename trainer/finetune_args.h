@@ -1,0 +1,62 @@
+// FinetuneArgs: trainrt-finetune's settings, parsed from the `--name value` arguments SageMaker
+// passes (every hyperparameter of the job). Accepts the seed script's spellings and Hugging Face
+// TrainingArguments' names with TrainingArguments' defaults; booleans take True/False; unknown
+// arguments are reported once and ignored. Paths default to the SM_* variables.
+#ifndef TRAINRT_TRAINER_FINETUNE_ARGS_H_
+#define TRAINRT_TRAINER_FINETUNE_ARGS_H_
+
+#include <string>
+#include <vector>
+
+#include "runtime/process_env.h"
+#include "runtime/status.h"
+
+namespace trainrt::trainer {
+
+struct FinetuneArgs {
+  std::string model_name_or_path;       // --model_name_or_path, --model_name (required)
+  double num_train_epochs = 3.0;        // --epochs, --num_train_epochs
+  int64_t max_steps = -1;               // > 0 overrides epochs
+  int64_t per_device_train_batch_size = 8;  // --train_batch_size too
+  int64_t per_device_eval_batch_size = 8;   // --eval_batch_size too
+  int64_t gradient_accumulation_steps = 1;
+  double learning_rate = 5e-5;
+  double weight_decay = 0.0;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_epsilon = 1e-8;
+  double max_grad_norm = 1.0;           // <= 0: no clipping, no grad_norm
+  double warmup_steps = 0;              // < 1: a ratio of the total steps (v5 convention)
+  double warmup_ratio = 0.0;
+  double logging_steps = 500;           // < 1: a ratio of the total steps
+  bool logging_first_step = false;
+  std::string eval_strategy = "no";     // no | steps | epoch (--evaluation_strategy too)
+  double eval_steps = 0;                // 0: logging_steps
+  std::string save_strategy = "steps";  // checkpoints: the checkpoint issue
+  double save_steps = 500;
+  int64_t save_total_limit = 0;
+  bool load_best_model_at_end = false;
+  std::string metric_for_best_model;
+  int64_t seed = 42;
+  int64_t max_seq_length = 512;         // --max_length too; capped by the model's max positions
+  bool bf16 = false;
+  bool fp16 = false;
+  bool group_by_length = false;         // batches of similar length (faster; a different data order)
+  std::string output_dir;               // checkpoints; default checkpointconfig LocalPath or /opt/ml/checkpoints
+  std::string model_dir;                // SM_MODEL_DIR
+  std::string training_dir;             // SM_CHANNEL_TRAIN
+  std::string test_dir;                 // SM_CHANNEL_TEST ("" -> no evaluation data)
+  std::string output_data_dir;          // SM_OUTPUT_DATA_DIR
+  std::string text_column = "text";
+  std::string text_pair_column;         // "" -> single sentences
+  std::string label_column = "label";
+  int64_t num_labels = 0;               // 0: from the data
+  std::vector<std::string> ignored;     // unknown arguments, reported once
+
+  // argv excludes the program name. InvalidArgument names the argument and the expected value.
+  static runtime::Result<FinetuneArgs> Parse(const std::vector<std::string>& argv, const runtime::EnvMap& env);
+};
+
+}  // namespace trainrt::trainer
+
+#endif  // TRAINRT_TRAINER_FINETUNE_ARGS_H_

@@ -1,0 +1,413 @@
+#include "trainer/train_loop.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
+#include <torch/cuda.h>
+#include <torch/optim/adamw.h>
+
+#include "runtime/file_util.h"
+#include "trainer/data/text_classification_data.h"
+#include "trainer/export_model.h"
+#include "trainer/metrics/classification_metrics.h"
+#include "trainer/model/model_config.h"
+#include "trainer/model/safetensors.h"
+#include "trainer/model/sequence_classifier.h"
+#include "trainer/tokenizer/wordpiece_tokenizer.h"
+#include "trainer/trainer_log.h"
+
+namespace trainrt::trainer {
+namespace {
+
+using runtime::Result;
+using runtime::Status;
+using Clock = std::chrono::steady_clock;
+
+// ---- data ---------------------------------------------------------------------------------------
+
+struct EncodedSet {
+  std::vector<Encoding> inputs;  // unpadded
+  std::vector<int64_t> labels;
+};
+
+Result<EncodedSet> Encode(const std::vector<TextExample>& examples, const LabelMap& labels,
+                          const WordPieceTokenizer& tokenizer, int max_length) {
+  EncodedSet set;
+  EncodeOptions options;
+  options.max_length = max_length;
+  for (const TextExample& ex : examples) {
+    set.inputs.push_back(tokenizer.Encode(ex.text, ex.pair ? std::optional<std::string_view>(*ex.pair) : std::nullopt,
+                                          options));
+    set.labels.push_back(labels.ids.at(ex.label));
+  }
+  return set;
+}
+
+struct Batch {
+  at::Tensor input_ids, attention_mask, token_type_ids, labels;  // [B, L] x3 (padded to the longest), [B]
+};
+
+Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t pad_id, const at::Device& device) {
+  size_t longest = 0;
+  for (int64_t i : index) longest = std::max(longest, set.inputs[static_cast<size_t>(i)].input_ids.size());
+  const int64_t b = static_cast<int64_t>(index.size()), l = static_cast<int64_t>(longest);
+  at::Tensor ids = at::full({b, l}, pad_id, at::kLong), mask = at::zeros({b, l}, at::kLong),
+             types = at::zeros({b, l}, at::kLong), labels = at::empty({b}, at::kLong);
+  auto ids_a = ids.accessor<int64_t, 2>(), mask_a = mask.accessor<int64_t, 2>(), types_a = types.accessor<int64_t, 2>();
+  for (int64_t r = 0; r < b; ++r) {
+    const Encoding& e = set.inputs[static_cast<size_t>(index[static_cast<size_t>(r)])];
+    for (size_t t = 0; t < e.input_ids.size(); ++t) {
+      ids_a[r][static_cast<int64_t>(t)] = e.input_ids[t];
+      mask_a[r][static_cast<int64_t>(t)] = e.attention_mask[t];
+      types_a[r][static_cast<int64_t>(t)] = e.token_type_ids[t];
+    }
+    labels[r] = set.labels[static_cast<size_t>(index[static_cast<size_t>(r)])];
+  }
+  const bool pin = device.is_cuda();
+  auto move = [&](const at::Tensor& t) { return (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin); };
+  return {move(ids), move(mask), move(types), move(labels)};
+}
+
+// Epoch `epoch`'s batches: randperm(N) from a CPU generator seeded seed + epoch, cut into batches.
+// With group_by_length, each window of 50 batches is sorted by length first (less padding).
+std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
+                                               bool group_by_length) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed + epoch));
+  at::Tensor perm = at::randperm(static_cast<int64_t>(set.labels.size()), gen, at::kLong);
+  std::vector<int64_t> order(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + perm.numel());
+  if (group_by_length) {
+    const size_t window = static_cast<size_t>(batch_size) * 50;
+    for (size_t start = 0; start < order.size(); start += window) {
+      auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + window));
+      std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end, [&](int64_t a, int64_t b) {
+        return set.inputs[static_cast<size_t>(a)].input_ids.size() > set.inputs[static_cast<size_t>(b)].input_ids.size();
+      });
+    }
+  }
+  std::vector<std::vector<int64_t>> batches;
+  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size)) {
+    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
+                         order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + batch_size)));
+  }
+  return batches;
+}
+
+// ---- optimization -----------------------------------------------------------------------------
+
+// Linear warmup then linear decay to 0 (get_linear_schedule_with_warmup); `step` is 0-based.
+double LinearSchedule(int64_t step, int64_t warmup, int64_t total) {
+  if (step < warmup) return static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, warmup));
+  return std::max(0.0, static_cast<double>(total - step) / static_cast<double>(std::max<int64_t>(1, total - warmup)));
+}
+
+// Transformers' decay rule: no weight decay for biases and LayerNorm parameters.
+bool Decays(const std::string& name) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower.find("bias") == std::string::npos && lower.find("layernorm") == std::string::npos &&
+         lower.find("layer_norm") == std::string::npos;
+}
+
+// clip_grad_norm_ without a host synchronisation: returns the pre-clip total L2 norm as a tensor.
+at::Tensor ClipGradNorm(const std::vector<at::Tensor>& params, double max_norm) {
+  std::vector<at::Tensor> norms;
+  for (const auto& p : params) {
+    if (p.grad().defined()) norms.push_back(p.grad().detach().norm(2));
+  }
+  at::Tensor total = at::stack(norms).norm(2);
+  if (max_norm > 0) {
+    at::Tensor coef = (max_norm / (total + 1e-6)).clamp_max(1.0);
+    for (const auto& p : params) {
+      if (p.grad().defined()) p.grad().detach().mul_(coef);
+    }
+  }
+  return total;
+}
+
+int64_t StepsFor(double value, int64_t total) {  // values < 1 are ratios of the total steps
+  return value < 1 ? static_cast<int64_t>(std::ceil(static_cast<double>(total) * value)) : static_cast<int64_t>(value);
+}
+
+// ---- evaluation -------------------------------------------------------------------------------
+
+LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch_size, int64_t num_labels,
+                 int32_t pad_id, const at::Device& device) {
+  const auto start = Clock::now();
+  model.eval();
+  at::NoGradGuard no_grad;
+  std::vector<int64_t> predictions;
+  double loss_sum = 0;
+  int64_t steps = 0;
+  for (size_t begin = 0; begin < set.labels.size(); begin += static_cast<size_t>(batch_size)) {
+    std::vector<int64_t> index;
+    for (size_t i = begin; i < std::min(set.labels.size(), begin + batch_size); ++i) index.push_back(static_cast<int64_t>(i));
+    Batch b = Collate(set, index, pad_id, device);
+    at::Tensor logits = model.forward(b.input_ids, b.attention_mask, b.token_type_ids).to(at::kFloat);
+    loss_sum += at::cross_entropy_loss(logits, b.labels).item<double>() * static_cast<double>(index.size());
+    at::Tensor pred = logits.argmax(-1).to(at::kCPU);
+    predictions.insert(predictions.end(), pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
+    ++steps;
+  }
+  model.train();
+  const ClassificationMetrics m = ComputeClassificationMetrics(predictions, set.labels, num_labels);
+  const double runtime = std::chrono::duration<double>(Clock::now() - start).count();
+  return {{"eval_loss", loss_sum / static_cast<double>(set.labels.size())},
+          {"eval_accuracy", m.accuracy},
+          {"eval_f1", m.f1},
+          {"eval_precision", m.precision},
+          {"eval_recall", m.recall},
+          {"eval_runtime", PyRound(runtime, 4)},
+          {"eval_samples_per_second", PyRound(static_cast<double>(set.labels.size()) / runtime, 3)},
+          {"eval_steps_per_second", PyRound(static_cast<double>(steps) / runtime, 3)}};
+}
+
+void PrintLine(const std::string& line) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "'" : ", '") + s + "'";
+  return "[" + out + "]";
+}
+
+}  // namespace
+
+Result<std::string> ResolveModelPath(const std::string& name, const runtime::EnvMap& env) {
+  if (runtime::PathExists(name + "/config.json")) return name;
+  const std::string channel = runtime::EnvOr(env, "SM_CHANNEL_MODEL", "");
+  if (!channel.empty() && runtime::PathExists(channel + "/config.json")) return channel;
+  std::string hub = runtime::EnvOr(env, "HF_HUB_CACHE", "");
+  if (hub.empty()) {
+    const std::string hf_home = runtime::EnvOr(env, "HF_HOME", runtime::EnvOr(env, "HOME", "/root") + "/.cache/huggingface");
+    hub = hf_home + "/hub";
+  }
+  std::string repo = name;
+  std::replace(repo.begin(), repo.end(), '/', '-');  // org/name -> models--org--name
+  const std::string repo_dir = hub + "/models--" + (name.find('/') != std::string::npos
+                                                        ? name.substr(0, name.find('/')) + "--" + name.substr(name.find('/') + 1)
+                                                        : name);
+  auto ref = runtime::ReadFileToString(repo_dir + "/refs/main");
+  if (ref.ok()) {
+    std::string rev = *ref;
+    while (!rev.empty() && (rev.back() == '\n' || rev.back() == ' ')) rev.pop_back();
+    if (runtime::PathExists(repo_dir + "/snapshots/" + rev + "/config.json")) return repo_dir + "/snapshots/" + rev;
+  }
+  if (DIR* d = opendir((repo_dir + "/snapshots").c_str())) {
+    std::string found;
+    while (dirent* e = readdir(d)) {
+      const std::string snapshot = repo_dir + "/snapshots/" + e->d_name;
+      if (e->d_name[0] != '.' && runtime::PathExists(snapshot + "/config.json")) found = snapshot;
+    }
+    closedir(d);
+    if (!found.empty()) return found;
+  }
+  return Status::NotFound("model '" + name + "': not a folder with config.json, not in the model channel, not in " +
+                          "the Hugging Face cache " + hub + " (trainrt does not download; ship the model as a channel)");
+}
+
+Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
+  // ---- setup ----
+  const int64_t world = std::stoll(runtime::EnvOr(env, "WORLD_SIZE", "1"));
+  const int64_t local_rank = std::stoll(runtime::EnvOr(env, "LOCAL_RANK", "0"));
+  if (world > 1) {
+    return Status::InvalidArgument("data parallel fine-tuning across " + std::to_string(world) +
+                                   " workers is not available in this build yet; run one worker (TRAINRT_NUM_GPUS=1)");
+  }
+  if (args.fp16) return Status::InvalidArgument("argument --fp16: not supported yet; use --bf16 True");
+  for (const auto& arg : args.ignored) std::fprintf(stderr, "trainrt-finetune: ignoring argument %s\n", arg.c_str());
+
+  auto model_path = ResolveModelPath(args.model_name_or_path, env);
+  if (!model_path.ok()) return model_path.status();
+  auto tokenizer = WordPieceTokenizer::Load(*model_path);
+  if (!tokenizer.ok()) return tokenizer.status();
+  auto config = ModelConfig::Load(*model_path + "/config.json");
+  if (!config.ok()) return config.status();
+
+  Columns columns{args.text_column, args.text_pair_column, args.label_column};
+  auto train_examples = ReadTextClassificationChannel(args.training_dir, columns);
+  if (!train_examples.ok()) return train_examples.status();
+  std::vector<TextExample> eval_examples;
+  if (!args.test_dir.empty() && runtime::PathExists(args.test_dir)) {
+    auto read = ReadTextClassificationChannel(args.test_dir, columns);
+    if (!read.ok()) return read.status();
+    eval_examples = std::move(*read);
+  }
+  auto labels = BuildLabelMap(*train_examples, eval_examples, args.num_labels);
+  if (!labels.ok()) return labels.status();
+  config->num_labels = static_cast<int64_t>(labels->names.size());
+
+  at::manual_seed(static_cast<uint64_t>(args.seed));
+  auto model_or = BuildSequenceClassifier(*config);
+  if (!model_or.ok()) return model_or.status();
+  SequenceClassifier& model = **model_or;
+  auto weights = LoadModelWeights(*model_path);
+  if (!weights.ok()) return weights.status();
+  auto report = LoadWeights(model, *weights);
+  if (!report.ok()) return report.status().WithContext(*model_path);
+  if (!report->missing.empty()) {
+    std::fprintf(stderr, "Some weights of %s were not initialized from the model checkpoint at %s and are newly "
+                 "initialized: %s\n", model.architecture().c_str(), args.model_name_or_path.c_str(),
+                 Join(report->missing).c_str());
+  }
+  if (!report->unexpected.empty()) {
+    std::fprintf(stderr, "Some weights of the model checkpoint at %s were not used when initializing %s: %s\n",
+                 args.model_name_or_path.c_str(), model.architecture().c_str(), Join(report->unexpected).c_str());
+  }
+  const bool cuda = torch::cuda::is_available();
+  const at::Device device = cuda ? at::Device(at::kCUDA, static_cast<at::DeviceIndex>(local_rank)) : at::Device(at::kCPU);
+  model.to(device);
+  model.train();
+
+  const int max_length = static_cast<int>(std::min(args.max_seq_length, config->max_position_embeddings));
+  auto train = Encode(*train_examples, *labels, *tokenizer, max_length);
+  if (!train.ok()) return train.status();
+  auto eval = Encode(eval_examples, *labels, *tokenizer, max_length);
+  if (!eval.ok()) return eval.status();
+  const int32_t pad_id = tokenizer->pad_id();
+
+  std::vector<at::Tensor> decay, no_decay, all_params;
+  for (const auto& item : model.named_parameters()) {
+    (Decays(item.key()) ? decay : no_decay).push_back(item.value());
+    all_params.push_back(item.value());
+  }
+  auto options = [&](double wd) {
+    return torch::optim::AdamWOptions(args.learning_rate)
+        .betas({args.adam_beta1, args.adam_beta2})
+        .eps(args.adam_epsilon)
+        .weight_decay(wd);
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(options(args.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
+  torch::optim::AdamW optimizer(groups, options(args.weight_decay));
+
+  const int64_t n = static_cast<int64_t>(train->labels.size());
+  const int64_t batches_per_epoch = (n + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size;
+  const int64_t ga = args.gradient_accumulation_steps;
+  const int64_t updates_per_epoch = std::max<int64_t>(batches_per_epoch / ga + (batches_per_epoch % ga > 0), 1);
+  const int64_t max_steps = args.max_steps > 0 ? args.max_steps
+                                               : static_cast<int64_t>(std::ceil(args.num_train_epochs * updates_per_epoch));
+  const int64_t num_epochs = args.max_steps > 0 ? max_steps / updates_per_epoch + (max_steps % updates_per_epoch > 0)
+                                                : static_cast<int64_t>(std::ceil(args.num_train_epochs));
+  const int64_t warmup = args.warmup_steps > 0 ? StepsFor(args.warmup_steps, max_steps)
+                                               : static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) * args.warmup_ratio));
+  const int64_t logging_steps = std::max<int64_t>(1, StepsFor(args.logging_steps, max_steps));
+  const int64_t eval_steps = args.eval_steps > 0 ? std::max<int64_t>(1, StepsFor(args.eval_steps, max_steps)) : logging_steps;
+  const double progress_seconds = std::stod(runtime::EnvOr(env, "TRAINRT_PROGRESS_SECONDS", "30"));
+  if (args.bf16) {
+    at::autocast::set_autocast_dtype(device.type(), at::kBFloat16);
+    at::autocast::set_autocast_enabled(device.type(), true);
+  }
+  std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %zu labels, %lld steps "
+               "(%lld epochs x %lld), batch %lld x %lld accumulation%s\n", model.architecture().c_str(),
+               model_path->c_str(), device.str().c_str(), static_cast<long long>(n), eval->labels.size(),
+               labels->names.size(), static_cast<long long>(max_steps), static_cast<long long>(num_epochs),
+               static_cast<long long>(updates_per_epoch), static_cast<long long>(args.per_device_train_batch_size),
+               static_cast<long long>(ga), args.bf16 ? ", bf16 autocast" : "");
+
+  // ---- training loop ----
+  const auto start = Clock::now();
+  auto last_progress = start;
+  int64_t global_step = 0, last_logged_step = 0;
+  at::Tensor loss_since_log = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
+  double total_loss = 0;
+  double epoch_progress = 0;
+  for (int64_t epoch = 0; epoch < num_epochs && global_step < max_steps; ++epoch) {
+    const auto batches = EpochBatches(*train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length);
+    for (size_t b = 0; b < batches.size() && global_step < max_steps; ++b) {
+      // The accumulation window this batch belongs to (the last one of an epoch may be shorter).
+      const int64_t window_start = static_cast<int64_t>(b) / ga * ga;
+      const int64_t window = std::min<int64_t>(ga, static_cast<int64_t>(batches.size()) - window_start);
+      Batch batch = Collate(*train, batches[b], pad_id, device);
+      at::Tensor logits = model.forward(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(at::kFloat);
+      at::Tensor loss = at::cross_entropy_loss(logits, batch.labels).div(static_cast<double>(window));
+      loss.backward();
+      loss_since_log.add_(loss.detach());
+      if (static_cast<int64_t>(b) - window_start + 1 < window) continue;  // more micro-batches to accumulate
+
+      at::Tensor grad_norm = ClipGradNorm(all_params, args.max_grad_norm);
+      const double lr = args.learning_rate * LinearSchedule(global_step, warmup, max_steps);
+      for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+      optimizer.step();
+      optimizer.zero_grad();
+      ++global_step;
+      epoch_progress = static_cast<double>(epoch) + static_cast<double>(b + 1) / static_cast<double>(batches.size());
+
+      // ---- diagnostics: logs, evaluation, progress (the only host synchronisations) ----
+      const bool log_now = global_step % logging_steps == 0 || (args.logging_first_step && global_step == 1);
+      if (log_now) {
+        const double loss_value = loss_since_log.item<double>() / static_cast<double>(global_step - last_logged_step);
+        total_loss += loss_value * static_cast<double>(global_step - last_logged_step);
+        loss_since_log.zero_();
+        last_logged_step = global_step;
+        LogDict line = {{"loss", PyRound(loss_value, 4)}};
+        if (args.max_grad_norm > 0) line.emplace_back("grad_norm", grad_norm.item<double>());
+        line.emplace_back("learning_rate", lr);
+        line.emplace_back("epoch", PyRound(epoch_progress, 2));
+        PrintLine(PythonDictLine(line));
+      }
+      if (args.eval_strategy == "steps" && global_step % eval_steps == 0 && !eval->labels.empty()) {
+        LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
+        metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
+        PrintLine(PythonDictLine(metrics));
+      }
+      const auto now = Clock::now();
+      if (std::chrono::duration<double>(now - last_progress).count() >= progress_seconds) {
+        last_progress = now;
+        const double elapsed = std::chrono::duration<double>(now - start).count();
+        const double rate = static_cast<double>(global_step * args.per_device_train_batch_size * ga) / elapsed;
+        const double eta = elapsed / static_cast<double>(global_step) * static_cast<double>(max_steps - global_step);
+        std::fprintf(stderr, "trainrt-finetune: step %lld/%lld (%.0f%%), %.1f samples/s, ETA %d:%02d:%02d\n",
+                     static_cast<long long>(global_step), static_cast<long long>(max_steps),
+                     100.0 * static_cast<double>(global_step) / static_cast<double>(max_steps), rate,
+                     static_cast<int>(eta) / 3600, static_cast<int>(eta) / 60 % 60, static_cast<int>(eta) % 60);
+      }
+    }
+    if (args.eval_strategy == "epoch" && !eval->labels.empty()) {
+      LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
+      metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
+      PrintLine(PythonDictLine(metrics));
+    }
+  }
+  if (global_step > last_logged_step) {
+    total_loss += loss_since_log.item<double>();
+  }
+
+  // ---- summary, final evaluation, export ----
+  const double runtime = std::chrono::duration<double>(Clock::now() - start).count();
+  const double samples = args.max_steps > 0 ? static_cast<double>(max_steps * args.per_device_train_batch_size * ga)
+                                            : static_cast<double>(n) * args.num_train_epochs;
+  LogDict summary = {{"train_runtime", PyRound(runtime, 4)},
+                     {"train_samples_per_second", PyRound(samples / runtime, 3)},
+                     {"train_steps_per_second", PyRound(static_cast<double>(max_steps) / runtime, 3)},
+                     {"train_loss", total_loss / std::max<double>(static_cast<double>(global_step), 0.001)},
+                     {"epoch", PyRound(epoch_progress, 2)}};
+  PrintLine(PythonDictLine(summary));
+  PrintLine(ResultsBlock("train results", summary));
+  if (!eval->labels.empty()) {
+    LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
+    metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
+    PrintLine(PythonDictLine(metrics));
+    const std::string block = ResultsBlock("eval results", metrics);
+    PrintLine(block);
+    TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
+    TRAINRT_RETURN_IF_ERROR(
+        runtime::WriteFileAtomically(args.output_data_dir + "/eval_results.txt", block.substr(block.find('\n') + 1)));
+  }
+  if (args.bf16) at::autocast::set_autocast_enabled(device.type(), false);
+  model.to(at::kCPU);
+  TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, model, *config, labels->names, *tokenizer, *model_path));
+  std::fprintf(stderr, "trainrt-finetune: model saved to %s\n", args.model_dir.c_str());
+  return Status::Ok();
+}
+
+}  // namespace trainrt::trainer

@@ -1,0 +1,23 @@
+// RunFinetune: the built-in fine-tuning job, read top to bottom in train_loop.cc: setup (model,
+// tokenizer, data, optimizer), the loop {batch, forward, backward, clip, step, schedule, log,
+// eval}, then the final evaluation and the export to the model dir. Same math as Hugging Face's
+// Trainer: AdamW without decay on biases and LayerNorm weights, linear warmup/decay with its step
+// convention, global-norm clipping, epoch e visiting randperm(N) seeded seed + e.
+#ifndef TRAINRT_TRAINER_TRAIN_LOOP_H_
+#define TRAINRT_TRAINER_TRAIN_LOOP_H_
+
+#include "runtime/process_env.h"
+#include "runtime/status.h"
+#include "trainer/finetune_args.h"
+
+namespace trainrt::trainer {
+
+runtime::Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env);
+
+// The model folder for --model_name_or_path: a folder with config.json, the model channel
+// (SM_CHANNEL_MODEL), or a Hugging Face hub cache snapshot ($HF_HOME/hub, ~/.cache/huggingface/hub).
+runtime::Result<std::string> ResolveModelPath(const std::string& name, const runtime::EnvMap& env);
+
+}  // namespace trainrt::trainer
+
+#endif  // TRAINRT_TRAINER_TRAIN_LOOP_H_

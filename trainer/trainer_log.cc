@@ -1,0 +1,39 @@
+#include "trainer/trainer_log.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "runtime/python_value.h"
+
+namespace trainrt::trainer {
+namespace {
+
+runtime::PyValue ToPy(const LogValue& v) {
+  if (std::holds_alternative<int64_t>(v)) return runtime::PyValue::Int(std::get<int64_t>(v));
+  return runtime::PyValue::Float(std::get<double>(v));
+}
+
+}  // namespace
+
+double PyRound(double x, int digits) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);  // glibc prints the exact binary value, rounded half-even
+  return std::strtod(buf, nullptr);
+}
+
+std::string PythonDictLine(const LogDict& dict) {
+  runtime::PyValue::Dict items;
+  for (const auto& [k, v] : dict) items.emplace_back(k, ToPy(v));
+  return runtime::PythonRepr(runtime::PyValue::MakeDict(std::move(items)));
+}
+
+std::string ResultsBlock(const std::string& title, const LogDict& dict) {
+  LogDict sorted = dict;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out = "***** " + title + " *****\n";
+  for (const auto& [k, v] : sorted) out += k + " = " + runtime::PythonStr(ToPy(v)) + "\n";
+  return out;
+}
+
+}  // namespace trainrt::trainer
