@@ -11,7 +11,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
-#include <torch/optim/adamw.h>
 
 #include "runtime/file_util.h"
 #include "trainer/data/text_classification_data.h"
@@ -20,6 +19,7 @@
 #include "trainer/model/model_config.h"
 #include "trainer/model/safetensors.h"
 #include "trainer/model/sequence_classifier.h"
+#include "trainer/optim/adamw.h"
 #include "trainer/tokenizer/wordpiece_tokenizer.h"
 #include "trainer/trainer_log.h"
 
@@ -115,19 +115,15 @@ bool Decays(const std::string& name) {
          lower.find("layer_norm") == std::string::npos;
 }
 
-// clip_grad_norm_ without a host synchronisation: returns the pre-clip total L2 norm as a tensor.
+// clip_grad_norm_ (torch's foreach path) without a host synchronisation: returns the pre-clip
+// total L2 norm as a tensor.
 at::Tensor ClipGradNorm(const std::vector<at::Tensor>& params, double max_norm) {
-  std::vector<at::Tensor> norms;
+  std::vector<at::Tensor> grads;
   for (const auto& p : params) {
-    if (p.grad().defined()) norms.push_back(p.grad().detach().norm(2));
+    if (p.grad().defined()) grads.push_back(p.grad());
   }
-  at::Tensor total = at::stack(norms).norm(2);
-  if (max_norm > 0) {
-    at::Tensor coef = (max_norm / (total + 1e-6)).clamp_max(1.0);
-    for (const auto& p : params) {
-      if (p.grad().defined()) p.grad().detach().mul_(coef);
-    }
-  }
+  at::Tensor total = at::stack(at::_foreach_norm(grads, 2)).norm(2);
+  if (max_norm > 0) at::_foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_max(1.0));
   return total;
 }
 
@@ -279,16 +275,9 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     (Decays(item.key()) ? decay : no_decay).push_back(item.value());
     all_params.push_back(item.value());
   }
-  auto options = [&](double wd) {
-    return torch::optim::AdamWOptions(args.learning_rate)
-        .betas({args.adam_beta1, args.adam_beta2})
-        .eps(args.adam_epsilon)
-        .weight_decay(wd);
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(options(args.weight_decay)));
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
-  torch::optim::AdamW optimizer(groups, options(args.weight_decay));
+  AdamW optimizer(AdamWOptions{args.adam_beta1, args.adam_beta2, args.adam_epsilon});
+  optimizer.AddGroup(decay, args.weight_decay);  // transformers' order: the decay group first
+  optimizer.AddGroup(no_decay, 0.0);
 
   const int64_t n = static_cast<int64_t>(train->labels.size());
   const int64_t batches_per_epoch = (n + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size;
@@ -336,9 +325,8 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
 
       at::Tensor grad_norm = ClipGradNorm(all_params, args.max_grad_norm);
       const double lr = args.learning_rate * LinearSchedule(global_step, warmup, max_steps);
-      for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
-      optimizer.step();
-      optimizer.zero_grad();
+      optimizer.Step(lr);
+      optimizer.ZeroGrad();
       ++global_step;
       epoch_progress = static_cast<double>(epoch) + static_cast<double>(b + 1) / static_cast<double>(batches.size());
 

@@ -33,14 +33,15 @@ at::Tensor AttentionBias(const at::Tensor& attention_mask, at::ScalarType dtype)
   return (1.0 - attention_mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(2);
 }
 
-// Scaled dot-product attention over heads. q, k, v: [B, T, H*D]; bias: [B, 1, 1, T].
+// Scaled dot-product attention over heads (ATen's fused kernel, as transformers' "sdpa" attention).
+// q, k, v: [B, T, H*D]; bias: [B, 1, 1, T] additive. Attention dropout applies in training mode.
 at::Tensor MultiHead(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias,
                      int64_t heads, nn::Dropout& dropout) {
   const int64_t b = q.size(0), t = q.size(1), d = q.size(2) / heads;
   auto split = [&](const at::Tensor& x) { return x.view({b, -1, heads, d}).transpose(1, 2); };  // [B, H, T, D]
-  at::Tensor scores = at::matmul(split(q).div(std::sqrt(static_cast<double>(d))), split(k).transpose(-1, -2));
-  at::Tensor weights = dropout->forward(at::softmax(scores.add(bias), -1));
-  return at::matmul(weights, split(v)).transpose(1, 2).contiguous().view({b, t, heads * d});
+  const double p = dropout->is_training() ? dropout->options.p() : 0.0;
+  at::Tensor context = at::scaled_dot_product_attention(split(q), split(k), split(v), bias.to(q.scalar_type()), p);
+  return context.transpose(1, 2).contiguous().view({b, t, heads * d});
 }
 
 // ---- DistilBERT -------------------------------------------------------------------------------

