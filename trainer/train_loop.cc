@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
+#include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
 #include "runtime/file_util.h"
@@ -164,6 +165,18 @@ LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch
           {"eval_steps_per_second", PyRound(static_cast<double>(steps) / runtime, 3)}};
 }
 
+// A log_history entry: the values unrounded, then epoch and step, as Trainer.log records them.
+nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step) {
+  nlohmann::json entry = nlohmann::json::object();
+  for (const auto& [k, v] : values) {
+    if (k == "epoch") continue;
+    if (std::holds_alternative<double>(v)) entry[k] = std::get<double>(v); else entry[k] = std::get<int64_t>(v);
+  }
+  entry["epoch"] = epoch;
+  entry["step"] = step;
+  return entry;
+}
+
 void PrintLine(const std::string& line) {
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
@@ -310,6 +323,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   at::Tensor loss_since_log = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
   double total_loss = 0;
   double epoch_progress = 0;
+  nlohmann::json log_history = nlohmann::json::array();  // Trainer's state.log_history, full precision
   for (int64_t epoch = 0; epoch < num_epochs && global_step < max_steps; ++epoch) {
     const auto batches = EpochBatches(*train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length);
     for (size_t b = 0; b < batches.size() && global_step < max_steps; ++b) {
@@ -338,13 +352,22 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
         loss_since_log.zero_();
         last_logged_step = global_step;
         LogDict line = {{"loss", PyRound(loss_value, 4)}};
-        if (args.max_grad_norm > 0) line.emplace_back("grad_norm", grad_norm.item<double>());
+        nlohmann::json entry = {{"loss", loss_value}};
+        if (args.max_grad_norm > 0) {
+          line.emplace_back("grad_norm", grad_norm.item<double>());
+          entry["grad_norm"] = std::get<double>(line.back().second);
+        }
         line.emplace_back("learning_rate", lr);
         line.emplace_back("epoch", PyRound(epoch_progress, 2));
         PrintLine(PythonDictLine(line));
+        entry["learning_rate"] = lr;
+        entry["epoch"] = epoch_progress;
+        entry["step"] = global_step;
+        log_history.push_back(entry);
       }
       if (args.eval_strategy == "steps" && global_step % eval_steps == 0 && !eval->labels.empty()) {
         LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
+        log_history.push_back(HistoryEntry(metrics, epoch_progress, global_step));
         metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
         PrintLine(PythonDictLine(metrics));
       }
@@ -362,6 +385,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     }
     if (args.eval_strategy == "epoch" && !eval->labels.empty()) {
       LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
+      log_history.push_back(HistoryEntry(metrics, epoch_progress, global_step));
       metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
       PrintLine(PythonDictLine(metrics));
     }
@@ -381,6 +405,13 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
                      {"epoch", PyRound(epoch_progress, 2)}};
   PrintLine(PythonDictLine(summary));
   PrintLine(ResultsBlock("train results", summary));
+  log_history.push_back(HistoryEntry(summary, epoch_progress, global_step));
+  nlohmann::json state = {{"global_step", global_step}, {"max_steps", max_steps}, {"epoch", epoch_progress},
+                          {"num_train_epochs", num_epochs}, {"logging_steps", logging_steps},
+                          {"train_batch_size", args.per_device_train_batch_size}, {"log_history", log_history}};
+  TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
+  TRAINRT_RETURN_IF_ERROR(
+      runtime::WriteFileAtomically(args.output_data_dir + "/trainer_state.json", state.dump(2) + "\n"));
   if (!eval->labels.empty()) {
     LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
     metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
