@@ -2,7 +2,7 @@
 # GPU checks for a machine with NVIDIA GPUs and PyTorch (python3 with torch 2.11): what CI, which
 # has no GPU, cannot run. Uses binaries built elsewhere (BIN) or in build/bin, and the machine's
 # own libtorch for trainrt-finetune. Writes a report to OUT (default ./gpu-check-out).
-#   scripts/gpu-check.sh [BIN_DIR] [EXTRA_LIB_DIR]
+#   [TOKENIZER_DIR=dir with tokenizer.json, vocab.txt, tokenizer_config.json] scripts/gpu-check.sh [BIN_DIR] [EXTRA_LIB_DIR]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$root/build/bin}
@@ -39,7 +39,36 @@ check finetune_sees_gpu sh -c "'$bin/trainrt-finetune' --version | tee /dev/stde
 check nccl_allreduce_via_trainrt_launch "$bin/trainrt" launch --nproc-per-node gpu --master-port 0 -- \
   "$python" "$root/tests/integration/programs/nccl_check.py"
 
-# 4. The CPU suites and multi-process integration tests on this machine too.
+# 4. The fine-tuner on the GPU, fp32 and bf16 autocast: a small random BERT with the real uncased
+#    WordPiece tokenizer (TOKENIZER_DIR), the demo's sentiment data; the export must load in transformers.
+finetune_gpu() {  # precision flag
+  local dir=$tmp_ft/$1
+  "$bin/trainrt-finetune" --model_name_or_path "$tmp_ft/model" --epochs 2 --train_batch_size 32 --max_seq_length 64 \
+    --learning_rate 0.0005 --logging_steps 20 --bf16 "$1" --training_dir "$tmp_ft/data/train" \
+    --test_dir "$tmp_ft/data/test" --model_dir "$dir/model" --output_data_dir "$dir" || return 1
+  local tolerances=()
+  [ "$1" = True ] && tolerances=(0.02 0.02)
+  "$python" "$root/tests/integration/programs/check_export.py" "$dir/model" "$tmp_ft/data/test/data.jsonl" \
+    "$dir/eval_results.txt" 64 "${tolerances[@]}"
+}
+if [ -n "${TOKENIZER_DIR:-}" ]; then
+  tmp_ft=$(mktemp -d)
+  "$python" "$root/examples/sentiment/make_data.py" "$tmp_ft/data"
+  "$python" - "$tmp_ft/model" "$TOKENIZER_DIR" <<'PY'
+import shutil, sys, torch
+from transformers import BertConfig, BertForSequenceClassification
+torch.manual_seed(0)
+BertForSequenceClassification(BertConfig(hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
+                                         intermediate_size=256, num_labels=2)).save_pretrained(sys.argv[1])
+for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json"):
+    shutil.copy(f"{sys.argv[2]}/{name}", sys.argv[1])
+PY
+  check finetune_gpu_fp32 finetune_gpu False
+  check finetune_gpu_bf16 finetune_gpu True
+  grep -h "train_samples_per_second\|on cuda" "$out"/finetune_gpu_*.log | tee -a "$out/report.txt"
+fi
+
+# 5. The CPU suites and multi-process integration tests on this machine too.
 check runtime_tests env TRAINRT_TEST_DATA_DIR="$root/tests/data" "$bin/runtime_tests"
 check launcher_tests "$bin/launcher_tests"
 check launch_torch_test "$root/tests/integration/launch_torch_test.sh" "$bin/trainrt" "$python"
