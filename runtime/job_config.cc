@@ -4,11 +4,10 @@
 
 #include <algorithm>
 
-#include <utf8proc.h>
-
 #include "runtime/contract_names.h"
 #include "runtime/file_util.h"
 #include "runtime/python_json.h"
+#include "runtime/utf8.h"
 
 namespace trainrt::runtime {
 namespace {
@@ -24,19 +23,6 @@ const char* TypeName(const PyValue& v) {
     case PyValue::Type::kDict: return "an object";
   }
   return "?";
-}
-
-bool IsValidUtf8(const std::string& s) {
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
-  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
-  while (left > 0) {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) return false;
-    p += n;
-    left -= n;
-  }
-  return true;
 }
 
 // Reads a config file that must hold a JSON object.

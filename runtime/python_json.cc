@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include <utf8proc.h>
+#include "runtime/utf8.h"
 
 namespace trainrt::runtime {
 namespace {
@@ -121,12 +121,6 @@ class Parser {
     return true;
   }
 
-  static void AppendUtf8(std::string& out, unsigned cp) {
-    utf8proc_uint8_t buf[4];
-    const utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf);
-    out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
-  }
-
   bool ParseString(std::string& out) {
     ++pos_;  // opening quote
     while (true) {
@@ -170,7 +164,7 @@ class Parser {
           }
           // A lone surrogate cannot be carried in UTF-8 (Python keeps it, then fails to export it).
           if (cp >= 0xD800 && cp <= 0xDFFF) return Fail("lone surrogate in \\u escape");
-          AppendUtf8(out, cp);
+          AppendUtf8(out, static_cast<char32_t>(cp));
           break;
         }
         default: return Fail("invalid escape");

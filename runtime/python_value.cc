@@ -8,32 +8,10 @@
 
 #include <utf8proc.h>
 
+#include "runtime/utf8.h"
+
 namespace trainrt::runtime {
 namespace {
-
-// Calls fn(codepoint) for each code point of valid UTF-8 `s`; invalid bytes come as U+FFFD.
-template <typename Fn>
-void ForEachCodePoint(const std::string& s, Fn fn) {
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
-  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
-  while (left > 0) {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) {
-      cp = 0xFFFD;
-      n = 1;
-    }
-    fn(cp);
-    p += n;
-    left -= n;
-  }
-}
-
-void AppendUtf8(std::string& out, int32_t cp) {
-  utf8proc_uint8_t buf[4];
-  utf8proc_ssize_t n = utf8proc_encode_char(cp, buf);
-  out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
-}
 
 void AppendHex(std::string& out, const char* prefix, unsigned value, int width) {
   char buf[16];
@@ -65,7 +43,8 @@ void AppendStringRepr(std::string& out, const std::string& s) {
   const bool has_double = s.find('"') != std::string::npos;
   const char quote = (has_single && !has_double) ? '"' : '\'';
   out += quote;
-  ForEachCodePoint(s, [&](int32_t cp) {
+  for (const char32_t c : DecodeUtf8(s)) {
+    const int32_t cp = static_cast<int32_t>(c);
     if (cp == quote || cp == '\\') {
       out += '\\';
       out += static_cast<char>(cp);
@@ -78,7 +57,7 @@ void AppendStringRepr(std::string& out, const std::string& s) {
     } else if (cp < ' ' || cp == 0x7f) {
       AppendHex(out, "\\x", static_cast<unsigned>(cp), 2);
     } else if (cp < 0x7f || IsPythonPrintable(cp)) {
-      AppendUtf8(out, cp);
+      AppendUtf8(out, c);
     } else if (cp <= 0xff) {
       AppendHex(out, "\\x", static_cast<unsigned>(cp), 2);
     } else if (cp <= 0xffff) {
@@ -86,21 +65,22 @@ void AppendStringRepr(std::string& out, const std::string& s) {
     } else {
       AppendHex(out, "\\U", static_cast<unsigned>(cp), 8);
     }
-  });
+  }
   out += quote;
 }
 
 void AppendJsonString(std::string& out, const std::string& s) {
   out += '"';
-  ForEachCodePoint(s, [&](int32_t cp) {
+  for (const char32_t c : DecodeUtf8(s)) {
+    const int32_t cp = static_cast<int32_t>(c);
     switch (cp) {
-      case '"': out += "\\\""; return;
-      case '\\': out += "\\\\"; return;
-      case '\n': out += "\\n"; return;
-      case '\r': out += "\\r"; return;
-      case '\t': out += "\\t"; return;
-      case '\b': out += "\\b"; return;
-      case '\f': out += "\\f"; return;
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
       default: break;
     }
     if (cp >= 0x20 && cp < 0x7f) {
@@ -112,7 +92,7 @@ void AppendJsonString(std::string& out, const std::string& s) {
       AppendHex(out, "\\u", 0xd800 | (v >> 10), 4);
       AppendHex(out, "\\u", 0xdc00 | (v & 0x3ff), 4);
     }
-  });
+  }
   out += '"';
 }
 

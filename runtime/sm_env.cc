@@ -6,6 +6,7 @@
 
 #include "runtime/cmd_args.h"
 #include "runtime/contract_names.h"
+#include "runtime/utf8.h"
 
 namespace trainrt::runtime {
 namespace {
@@ -66,22 +67,8 @@ void SetOrdered(EnvList& list, const std::string& name, std::string value) {
 
 std::string PythonUpper(const std::string& s) {
   std::string out;
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
-  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
-  while (left > 0) {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) {  // not UTF-8: keep the byte
-      out += static_cast<char>(*p);
-      ++p;
-      --left;
-      continue;
-    }
-    utf8proc_uint8_t buf[4];
-    utf8proc_ssize_t m = utf8proc_encode_char(utf8proc_toupper(cp), buf);
-    out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(m));
-    p += n;
-    left -= n;
+  for (const char32_t c : DecodeUtf8(s)) {
+    AppendUtf8(out, static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c))));
   }
   return out;
 }

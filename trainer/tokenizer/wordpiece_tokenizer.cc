@@ -8,6 +8,7 @@
 #include <utf8proc.h>
 
 #include "runtime/file_util.h"
+#include "runtime/utf8.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -15,36 +16,8 @@ namespace {
 using runtime::Result;
 using runtime::Status;
 
-std::u32string DecodeUtf8(std::string_view s) {
-  std::u32string out;
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
-  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(s.size());
-  while (left > 0) {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) {
-      cp = 0xFFFD;  // invalid bytes: dropped by clean_text like U+FFFD itself
-      n = 1;
-    }
-    out.push_back(static_cast<char32_t>(cp));
-    p += n;
-    left -= n;
-  }
-  return out;
-}
-
-void AppendUtf8(std::string& out, char32_t cp) {
-  utf8proc_uint8_t buf[4];
-  const utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf);
-  out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
-}
-
-std::string EncodeUtf8(const std::u32string& s, size_t begin = 0, size_t end = std::u32string::npos) {
-  std::string out;
-  end = std::min(end, s.size());
-  for (size_t i = begin; i < end; ++i) AppendUtf8(out, s[i]);
-  return out;
-}
+using runtime::DecodeUtf8;
+using runtime::EncodeUtf8;
 
 utf8proc_category_t Category(char32_t c) { return utf8proc_category(static_cast<utf8proc_int32_t>(c)); }
 
