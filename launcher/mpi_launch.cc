@@ -76,17 +76,23 @@ std::string FrameworkString(const runtime::JobConfig& job, const char* name, con
 }
 
 // Starts sshd in the foreground as our child (it dies with us); -1 when it cannot run.
-pid_t StartSshd(std::string& error) {
+// TRAINRT_SSHD_ARGS adds arguments (e.g. "-f /etc/trainrt/sshd_config"), split on whitespace.
+pid_t StartSshd(const runtime::EnvMap& env, std::string& error) {
   if (access(kSshd, X_OK) != 0) {
     error = std::string(kSshd) + " is not installed: MPI across hosts needs openssh-server in the image "
             "(apt-get install openssh-server; see docker/)";
     return -1;
   }
   (void)runtime::MakeDirs("/run/sshd");
+  std::vector<std::string> args = {kSshd, "-D"};
+  for (auto& a : SplitWhitespace(runtime::EnvOr(env, "TRAINRT_SSHD_ARGS", ""))) args.push_back(a);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    execl(kSshd, kSshd, "-D", static_cast<char*>(nullptr));
+    execv(kSshd, argv.data());
     _exit(127);
   }
   if (pid < 0) error = std::string("fork for sshd: ") + std::strerror(errno);
@@ -192,11 +198,12 @@ runtime::Result<std::vector<std::string>> MpirunCommand(const runtime::JobConfig
   for (const char* credential : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
     if (l.env.count(credential)) cmd.insert(cmd.end(), {"-x", credential});
   }
-  // What each rank needs to find its own host's contract and the launcher's store.
+  // What each rank needs to reach the launcher's store; each rank reads its own host's contract
+  // (SAGEMAKER_BASE_DIR is deliberately not exported: every host has its own tree).
   cmd.insert(cmd.end(), {"-x", "MASTER_ADDR=" + l.master_addr, "-x", "MASTER_PORT=" + std::to_string(l.master_port),
                          "-x", "TORCHELASTIC_USE_AGENT_STORE=True"});
   for (const auto& [name, value] : l.env) {
-    if (name == names::kBaseDirEnv || name.rfind("TRAINRT_", 0) == 0) cmd.insert(cmd.end(), {"-x", name});
+    if (name.rfind("TRAINRT_", 0) == 0) cmd.insert(cmd.end(), {"-x", name});
   }
   if (job.is_modelparallel_enabled.Truthy() || l.env.count(names::kMpParametersEnv)) {
     const std::string torch_version = runtime::EnvOr(l.env, "SM_DLC_TORCH_VERSION", "");
@@ -217,7 +224,7 @@ LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
   pid_t sshd = -1;
   if (multi_host) {
     std::string error;
-    sshd = StartSshd(error);
+    sshd = StartSshd(l.env, error);
     if (sshd < 0) return Verdict(1, error);
   }
   struct SshdGuard {

@@ -11,7 +11,7 @@ venv=${TRAINRT_VENV:-$root/.venv}
 debian_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   python3 python3-venv python3-pip python3-dev
-  openmpi-bin libopenmpi-dev openssh-client openssh-server
+  openmpi-bin libopenmpi-dev openssh-client openssh-server iproute2
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libutf8proc-dev libarchive-dev libgloo-dev libcurl4-openssl-dev
 )
