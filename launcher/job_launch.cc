@@ -102,16 +102,17 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
   const bool mpi_flag = FlagSet(job, names::kMpiEnabledParam);
   const int gpus = job.devices.num_gpus;
 
-  std::vector<std::string> hosts;
-  if (builtin) {
-    plan.mode = JobMode::kNativeDistributed;
-    hosts = job.hosts;  // the same list, in the same order, on every host
-    l.master_addr = hosts[0];
-    l.nproc_per_node = gpus > 0 ? gpus : 1;
-  } else if (job.DistributionEnabled() && (mpi_flag || native_flag)) {
-    plan.mode = mpi_flag ? JobMode::kMpi : JobMode::kNativeDistributed;
-    hosts = job.distribution_hosts;
-    l.master_addr = job.master_hostname;
+  // Processes per host: TRAINRT_NPROC_PER_HOST, else sagemaker_mpi_num_of_processes_per_host,
+  // else one per GPU, else one per Neuron core (distribution runners only), else one.
+  auto processes_per_host = [&](bool neurons_count) -> runtime::Result<int> {
+    if (auto it = env.find("TRAINRT_NPROC_PER_HOST"); it != env.end()) {
+      char* end = nullptr;
+      const long n = std::strtol(it->second.c_str(), &end, 10);
+      if (it->second.empty() || *end != '\0' || n < 1 || n > 4096) {
+        return runtime::Status::InvalidArgument("TRAINRT_NPROC_PER_HOST='" + it->second + "': expected a positive integer");
+      }
+      return static_cast<int>(n);
+    }
     const runtime::PyValue* ppn = job.FrameworkParameter(names::kMpiProcessesPerHostParam);
     if (ppn != nullptr && ppn->Truthy()) {
       auto n = ppn->AsInt64();
@@ -119,10 +120,27 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
         return runtime::Status::InvalidArgument(std::string("hyperparameter ") + names::kMpiProcessesPerHostParam +
                                                 "=" + runtime::PythonStr(*ppn) + ": expected a positive integer");
       }
-      l.nproc_per_node = static_cast<int>(*n);
-    } else {
-      l.nproc_per_node = gpus > 0 ? gpus : (job.devices.num_neurons > 0 ? job.devices.num_neurons : 1);
+      return static_cast<int>(*n);
     }
+    if (gpus > 0) return gpus;
+    if (neurons_count && job.devices.num_neurons > 0) return job.devices.num_neurons;
+    return 1;
+  };
+  std::vector<std::string> hosts;
+  if (builtin) {
+    plan.mode = JobMode::kNativeDistributed;
+    hosts = job.hosts;  // the same list, in the same order, on every host
+    l.master_addr = hosts[0];
+    auto n = processes_per_host(false);
+    if (!n.ok()) return n.status();
+    l.nproc_per_node = *n;
+  } else if (job.DistributionEnabled() && (mpi_flag || native_flag)) {
+    plan.mode = mpi_flag ? JobMode::kMpi : JobMode::kNativeDistributed;
+    hosts = job.distribution_hosts;
+    l.master_addr = job.master_hostname;
+    auto n = processes_per_host(true);
+    if (!n.ok()) return n.status();
+    l.nproc_per_node = *n;
   } else {
     plan.mode = JobMode::kSingleProcess;
     hosts = {job.current_host};

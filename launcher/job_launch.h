@@ -1,6 +1,7 @@
 // PlanJobLaunch: how `train` runs a SageMaker job on this host, decided as the toolkits decide it.
 //   - no entry point: the built-in fine-tuner on every host, one process per GPU (one per host
-//     without GPUs), data parallel through trainrt's own rendezvous;
+//     without GPUs, unless TRAINRT_NPROC_PER_HOST or sagemaker_mpi_num_of_processes_per_host asks
+//     for more), data parallel through trainrt's own rendezvous;
 //   - a distribution flag (sagemaker_torch_distributed_enabled, sagemaker_pytorch_ddp_enabled,
 //     sagemaker_distributed_dataparallel_enabled) and this host in the distribution groups:
 //     sagemaker_mpi_num_of_processes_per_host, else one per GPU, else one worker per host, across

@@ -51,6 +51,17 @@ TEST_F(JobLaunchTest, BuiltinFinetunerRunsOnEveryGpuOfEveryHost) {
   EXPECT_NE(plan.summary.find("2 host(s) x 8 process(es) = world size 16, native rendezvous, NCCL"), std::string::npos);
 }
 
+TEST_F(JobLaunchTest, BuiltinFinetunerOnCpuRunsOnePerHostUnlessAsked) {
+  EXPECT_EQ(Plan(Job(kTwoP4d, "{}", 0)).launch.nproc_per_node, 1);
+  runtime::JobConfig job = Job(kTwoP4d, "{}", 0);
+  env_["TRAINRT_NPROC_PER_HOST"] = "3";
+  EXPECT_EQ(Plan(job).launch.nproc_per_node, 3);
+  env_["TRAINRT_NPROC_PER_HOST"] = "many";
+  auto program = ResolveUserProgram(job, "/opt/trainrt/trainrt-finetune", "python3");
+  EXPECT_EQ(PlanJobLaunch(job, *program, env_).status().ToString(),
+            "TRAINRT_NPROC_PER_HOST='many': expected a positive integer");
+}
+
 TEST_F(JobLaunchTest, TorchDistributedUsesTheToolkitsMasterAndProcessesPerHost) {
   JobLaunchPlan plan = Plan(Job(kTwoP4d,
                                 R"({"sagemaker_program":"\"train.py\"","sagemaker_torch_distributed_enabled":"true",
