@@ -44,8 +44,21 @@ Result<EncodedSet> Encode(const std::vector<TextExample>& examples, const LabelM
   EncodeOptions options;
   options.max_length = max_length;
   for (const TextExample& ex : examples) {
-    set.inputs.push_back(tokenizer.Encode(ex.text, ex.pair ? std::optional<std::string_view>(*ex.pair) : std::nullopt,
-                                          options));
+    if (!ex.input_ids.empty()) {  // pre-tokenized: keep the ids, cut to max_length
+      Encoding e;
+      e.input_ids.assign(ex.input_ids.begin(),
+                         ex.input_ids.begin() + std::min<std::ptrdiff_t>(max_length, ex.input_ids.size()));
+      if (ex.attention_mask.empty()) {
+        e.attention_mask.assign(e.input_ids.size(), 1);
+      } else {
+        e.attention_mask.assign(ex.attention_mask.begin(), ex.attention_mask.begin() + e.input_ids.size());
+      }
+      e.token_type_ids.assign(e.input_ids.size(), 0);
+      set.inputs.push_back(std::move(e));
+    } else {
+      set.inputs.push_back(tokenizer.Encode(ex.text, ex.pair ? std::optional<std::string_view>(*ex.pair) : std::nullopt,
+                                            options));
+    }
     set.labels.push_back(labels.ids.at(ex.label));
   }
   return set;

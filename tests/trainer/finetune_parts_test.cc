@@ -48,22 +48,33 @@ TEST(TextClassificationData, ErrorsNameFileRowAndColumn) {
   dir.Write("empty/none.jsonl", "\n");
   EXPECT_EQ(ReadTextClassificationChannel(dir.path() + "/empty", Columns{}).status().ToString(),
             "channel " + dir.path() + "/empty: no examples");
-  dir.Write("csv/a.csv", "text,label\n");
-  EXPECT_NE(ReadTextClassificationChannel(dir.path() + "/csv", Columns{}).status().ToString().find(
-                "a.csv: unsupported data file"),
+  dir.Write("xlsx/a.xlsx", "not a table");
+  EXPECT_NE(ReadTextClassificationChannel(dir.path() + "/xlsx", Columns{}).status().ToString().find(
+                "a.xlsx: unsupported data file"),
             std::string::npos);
+  dir.Write("csv/a.csv", "text,label\ngood,1\nbad,\n");
+  EXPECT_EQ(ReadTextClassificationChannel(dir.path() + "/csv", Columns{}).status().ToString(),
+            dir.path() + "/csv/a.csv: row 2: column 'label' is empty");
+}
+
+TextExample Ex(std::string text, std::string label, bool is_int) {
+  TextExample e;
+  e.text = std::move(text);
+  e.label = std::move(label);
+  e.label_is_int = is_int;
+  return e;
 }
 
 TEST(TextClassificationData, LabelsIntsOrNames) {
-  std::vector<TextExample> named = {{"a", {}, "pos", false}, {"b", {}, "neg", false}, {"c", {}, "neutral", false}};
+  std::vector<TextExample> named = {Ex("a", "pos", false), Ex("b", "neg", false), Ex("c", "neutral", false)};
   auto m = BuildLabelMap(named, {}, 0);
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->names, (std::vector<std::string>{"neg", "neutral", "pos"}));
   EXPECT_EQ(m->ids.at("pos"), 2);
-  std::vector<TextExample> ints = {{"a", {}, "0", true}, {"b", {}, "3", true}};
+  std::vector<TextExample> ints = {Ex("a", "0", true), Ex("b", "3", true)};
   EXPECT_EQ(BuildLabelMap(ints, {}, 2).status().ToString(), "label 3 is outside num_labels=2");
   EXPECT_EQ(BuildLabelMap(ints, {}, 0)->names.size(), 4u);
-  std::vector<TextExample> mixed = {{"a", {}, "0", true}, {"b", {}, "pos", false}};
+  std::vector<TextExample> mixed = {Ex("a", "0", true), Ex("b", "pos", false)};
   EXPECT_FALSE(BuildLabelMap(mixed, {}, 0).ok());
 }
 

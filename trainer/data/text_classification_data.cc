@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/file_util.h"
+#include "trainer/data/arrow_table_reader.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -86,10 +87,17 @@ Result<std::vector<TextExample>> ReadTextClassificationChannel(const std::string
   std::vector<TextExample> out;
   for (const std::string& name : *files) {
     const std::string path = dir + "/" + name;
+    if (name == "state.json" || name == "dataset_info.json") continue;  // save_to_disk metadata
+    if (name == "dataset_dict.json") {
+      return Status::InvalidArgument(dir + " holds a DatasetDict: point the channel at one split's folder");
+    }
     if (EndsWith(name, ".jsonl") || EndsWith(name, ".json")) {
       TRAINRT_RETURN_IF_ERROR(ReadJsonLines(path, columns, out));
+    } else if (IsArrowReadable(name)) {
+      TRAINRT_RETURN_IF_ERROR(AppendArrowFileExamples(path, columns, out));
     } else {
-      return Status::InvalidArgument(path + ": unsupported data file (this build reads JSON Lines: *.jsonl, *.json)");
+      return Status::InvalidArgument(path + ": unsupported data file (expected .jsonl, .json, .arrow, .parquet, .csv "
+                                     "or .tsv)");
     }
   }
   if (out.empty()) return Status::InvalidArgument("channel " + dir + ": no examples");

@@ -1,9 +1,12 @@
 // Text-classification examples from a SageMaker channel folder, and their labels.
-// Reads JSON Lines files (*.jsonl, *.json with one object per line) in name order. Errors name the
-// file, the row (1-based line) and the column. Plain structs: no libtorch here.
+// Reads, in name order, JSON Lines files (*.jsonl, *.json with one object per line) and, through
+// Apache Arrow (arrow_table_reader.h), *.arrow (datasets save_to_disk shards; its state.json and
+// dataset_info.json are skipped), *.parquet, *.csv and *.tsv. Errors name the file, the row
+// (1-based) and the column. Plain structs: no libtorch here.
 #ifndef TRAINRT_TRAINER_DATA_TEXT_CLASSIFICATION_DATA_H_
 #define TRAINRT_TRAINER_DATA_TEXT_CLASSIFICATION_DATA_H_
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,6 +21,8 @@ struct TextExample {
   std::optional<std::string> pair;
   std::string label;        // as written: "1", "positive"
   bool label_is_int = false;
+  std::vector<int32_t> input_ids;       // pre-tokenized rows: used as they are (text is then empty)
+  std::vector<int32_t> attention_mask;  // pre-tokenized rows' mask when the data has one (padded rows)
 };
 
 struct Columns {

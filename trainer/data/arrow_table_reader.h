@@ -1,0 +1,24 @@
+// Tabular data files read with Apache Arrow's C++ readers (the libraries inside the pyarrow
+// wheel): Arrow IPC (the data-*.arrow shards of a datasets save_to_disk folder, stream or file
+// format), Parquet, CSV and TSV. Rows become TextExamples; a table with an `input_ids` column is
+// pre-tokenized (the SageMaker notebook's save_to_disk datasets) and its ids are used as they are.
+// Errors name the file, the row (1-based) and the column.
+#ifndef TRAINRT_TRAINER_DATA_ARROW_TABLE_READER_H_
+#define TRAINRT_TRAINER_DATA_ARROW_TABLE_READER_H_
+
+#include <string>
+#include <vector>
+
+#include "runtime/status.h"
+#include "trainer/data/text_classification_data.h"
+
+namespace trainrt::trainer {
+
+// True for the file types this reader handles (.arrow, .parquet, .csv, .tsv).
+bool IsArrowReadable(const std::string& path);
+runtime::Status AppendArrowFileExamples(const std::string& path, const Columns& columns,
+                                        std::vector<TextExample>& out);
+
+}  // namespace trainrt::trainer
+
+#endif  // TRAINRT_TRAINER_DATA_ARROW_TABLE_READER_H_
