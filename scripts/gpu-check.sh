@@ -39,15 +39,17 @@ check finetune_sees_gpu sh -c "'$bin/trainrt-finetune' --version | tee /dev/stde
 check nccl_allreduce_via_trainrt_launch "$bin/trainrt" launch --nproc-per-node gpu --master-port 0 -- \
   "$python" "$root/tests/integration/programs/nccl_check.py"
 
-# 4. The fine-tuner on the GPU, fp32 and bf16 autocast: a small random BERT with the real uncased
-#    WordPiece tokenizer (TOKENIZER_DIR), the demo's sentiment data; the export must load in transformers.
-finetune_gpu() {  # precision flag
-  local dir=$tmp_ft/$1
+# 4. The fine-tuner on the GPU, fp32, bf16 and fp16 (loss scaling) autocast: a small random BERT
+#    with the real uncased WordPiece tokenizer (TOKENIZER_DIR), the demo's sentiment data; the
+#    export must load in transformers.
+finetune_gpu() {  # fp32 | bf16 | fp16
+  local dir=$tmp_ft/$1 precision=()
+  [ "$1" != fp32 ] && precision=(--"$1" True)
   "$bin/trainrt-finetune" --model_name_or_path "$tmp_ft/model" --epochs 2 --train_batch_size 32 --max_seq_length 64 \
-    --learning_rate 0.0005 --logging_steps 20 --bf16 "$1" --training_dir "$tmp_ft/data/train" \
+    --learning_rate 0.0005 --logging_steps 20 "${precision[@]}" --training_dir "$tmp_ft/data/train" \
     --test_dir "$tmp_ft/data/test" --model_dir "$dir/model" --output_data_dir "$dir" || return 1
   local tolerances=()
-  [ "$1" = True ] && tolerances=(0.02 0.02)
+  [ "$1" != fp32 ] && tolerances=(0.02 0.02)
   "$python" "$root/tests/integration/programs/check_export.py" "$dir/model" "$tmp_ft/data/test/data.jsonl" \
     "$dir/eval_results.txt" 64 "${tolerances[@]}"
 }
@@ -63,8 +65,9 @@ BertForSequenceClassification(BertConfig(hidden_size=128, num_hidden_layers=2, n
 for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json"):
     shutil.copy(f"{sys.argv[2]}/{name}", sys.argv[1])
 PY
-  check finetune_gpu_fp32 finetune_gpu False
-  check finetune_gpu_bf16 finetune_gpu True
+  check finetune_gpu_fp32 finetune_gpu fp32
+  check finetune_gpu_bf16 finetune_gpu bf16
+  check finetune_gpu_fp16 finetune_gpu fp16
   grep -h "train_samples_per_second\|on cuda" "$out"/finetune_gpu_*.log | tee -a "$out/report.txt"
 fi
 

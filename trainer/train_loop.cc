@@ -141,6 +141,38 @@ at::Tensor ClipGradNorm(const std::vector<at::Tensor>& params, double max_norm) 
   return total;
 }
 
+// fp16 dynamic loss scaling, as torch's GradScaler: scale the loss, unscale the gradients and
+// detect overflow before the step, grow the scale after 2000 good steps, halve it on overflow.
+// A no-op without fp16.
+class LossScaler {
+ public:
+  LossScaler(bool enabled, const at::Device& device) : enabled_(enabled) {
+    if (!enabled) return;
+    scale_ = at::full({}, 65536.0, at::TensorOptions().dtype(at::kFloat).device(device));
+    growth_tracker_ = at::zeros({}, at::TensorOptions().dtype(at::kInt).device(device));
+    found_inf_ = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
+  }
+  at::Tensor Scale(const at::Tensor& loss) const { return enabled_ ? loss * scale_ : loss; }
+  // Unscales every gradient in place; false when one is inf or NaN (the step must be skipped).
+  bool Unscale(const std::vector<at::Tensor>& params) {
+    if (!enabled_) return true;
+    std::vector<at::Tensor> grads;
+    for (const auto& p : params) {
+      if (p.grad().defined()) grads.push_back(p.grad());
+    }
+    found_inf_.zero_();
+    at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf_, scale_.reciprocal());
+    return found_inf_.item<float>() == 0.0f;
+  }
+  void Update() {
+    if (enabled_) at::_amp_update_scale_(scale_, growth_tracker_, found_inf_, 2.0, 0.5, 2000);
+  }
+
+ private:
+  bool enabled_;
+  at::Tensor scale_, growth_tracker_, found_inf_;
+};
+
 int64_t StepsFor(double value, int64_t total) {  // values < 1 are ratios of the total steps
   return value < 1 ? static_cast<int64_t>(std::ceil(static_cast<double>(total) * value)) : static_cast<int64_t>(value);
 }
@@ -244,7 +276,6 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     return Status::InvalidArgument("data parallel fine-tuning across " + std::to_string(world) +
                                    " workers is not available in this build yet; run one worker (TRAINRT_NUM_GPUS=1)");
   }
-  if (args.fp16) return Status::InvalidArgument("argument --fp16: not supported yet; use --bf16 True");
   for (const auto& arg : args.ignored) std::fprintf(stderr, "trainrt-finetune: ignoring argument %s\n", arg.c_str());
 
   auto model_path = ResolveModelPath(args.model_name_or_path, env);
@@ -318,21 +349,22 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   const int64_t logging_steps = std::max<int64_t>(1, StepsFor(args.logging_steps, max_steps));
   const int64_t eval_steps = args.eval_steps > 0 ? std::max<int64_t>(1, StepsFor(args.eval_steps, max_steps)) : logging_steps;
   const double progress_seconds = std::stod(runtime::EnvOr(env, "TRAINRT_PROGRESS_SECONDS", "30"));
-  if (args.bf16) {
-    at::autocast::set_autocast_dtype(device.type(), at::kBFloat16);
+  if (args.bf16 || args.fp16) {
+    at::autocast::set_autocast_dtype(device.type(), args.bf16 ? at::kBFloat16 : at::kHalf);
     at::autocast::set_autocast_enabled(device.type(), true);
   }
+  LossScaler scaler(args.fp16, device);
   std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %zu labels, %lld steps "
                "(%lld epochs x %lld), batch %lld x %lld accumulation%s\n", model.architecture().c_str(),
                model_path->c_str(), device.str().c_str(), static_cast<long long>(n), eval->labels.size(),
                labels->names.size(), static_cast<long long>(max_steps), static_cast<long long>(num_epochs),
                static_cast<long long>(updates_per_epoch), static_cast<long long>(args.per_device_train_batch_size),
-               static_cast<long long>(ga), args.bf16 ? ", bf16 autocast" : "");
+               static_cast<long long>(ga), args.bf16 ? ", bf16 autocast" : args.fp16 ? ", fp16 autocast with loss scaling" : "");
 
   // ---- training loop ----
   const auto start = Clock::now();
   auto last_progress = start;
-  int64_t global_step = 0, last_logged_step = 0;
+  int64_t global_step = 0, last_logged_step = 0, scheduler_step = 0;
   at::Tensor loss_since_log = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
   double total_loss = 0;
   double epoch_progress = 0;
@@ -346,13 +378,18 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       Batch batch = Collate(*train, batches[b], pad_id, device);
       at::Tensor logits = model.forward(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(at::kFloat);
       at::Tensor loss = at::cross_entropy_loss(logits, batch.labels).div(static_cast<double>(window));
-      loss.backward();
+      scaler.Scale(loss).backward();
       loss_since_log.add_(loss.detach());
       if (static_cast<int64_t>(b) - window_start + 1 < window) continue;  // more micro-batches to accumulate
 
+      const bool finite = scaler.Unscale(all_params);  // fp16: gradients back to their true scale
       at::Tensor grad_norm = ClipGradNorm(all_params, args.max_grad_norm);
-      const double lr = args.learning_rate * LinearSchedule(global_step, warmup, max_steps);
-      optimizer.Step(lr);
+      const double lr = args.learning_rate * LinearSchedule(scheduler_step, warmup, max_steps);
+      if (finite) {  // an overflowed fp16 step is skipped, and so is its schedule step (Trainer)
+        optimizer.Step(lr);
+        ++scheduler_step;
+      }
+      scaler.Update();
       optimizer.ZeroGrad();
       ++global_step;
       epoch_progress = static_cast<double>(epoch) + static_cast<double>(b + 1) / static_cast<double>(batches.size());
@@ -435,7 +472,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     TRAINRT_RETURN_IF_ERROR(
         runtime::WriteFileAtomically(args.output_data_dir + "/eval_results.txt", block.substr(block.find('\n') + 1)));
   }
-  if (args.bf16) at::autocast::set_autocast_enabled(device.type(), false);
+  if (args.bf16 || args.fp16) at::autocast::set_autocast_enabled(device.type(), false);
   model.to(at::kCPU);
   TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, model, *config, labels->names, *tokenizer, *model_path));
   std::fprintf(stderr, "trainrt-finetune: model saved to %s\n", args.model_dir.c_str());
