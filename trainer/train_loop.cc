@@ -193,6 +193,7 @@ LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch
     Batch b = Collate(set, index, pad_id, device);
     at::Tensor logits = model.forward(b.input_ids, b.attention_mask, b.token_type_ids).to(at::kFloat);
     loss_sum += at::cross_entropy_loss(logits, b.labels).item<double>() * static_cast<double>(index.size());
+    at::autocast::clear_cache();  // as after each training forward
     at::Tensor pred = logits.argmax(-1).to(at::kCPU);
     predictions.insert(predictions.end(), pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
     ++steps;
@@ -379,6 +380,9 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       at::Tensor logits = model.forward(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(at::kFloat);
       at::Tensor loss = at::cross_entropy_loss(logits, batch.labels).div(static_cast<double>(window));
       scaler.Scale(loss).backward();
+      // Autocast caches the low-precision copies of the weights; Python's autocast drops them when
+      // each forward's region ends, so must we, or later steps would see stale weights.
+      if (args.bf16 || args.fp16) at::autocast::clear_cache();
       loss_since_log.add_(loss.detach());
       if (static_cast<int64_t>(b) - window_start + 1 < window) continue;  // more micro-batches to accumulate
 
