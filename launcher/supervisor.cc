@@ -46,9 +46,27 @@ std::string SignalName(int sig) {
   return std::string("SIG") + (name ? name : "?");
 }
 
-// The cgroup's count of OOM kills (cgroup v2 memory.events, else v1 memory.oom_control); -1 if unknown.
+// The OOM-kill counter of this process's memory cgroup (inherited by the workers): cgroup v2
+// memory.events or v1 memory.oom_control, found through /proc/self/cgroup, else at the mount's
+// root (a container's own cgroup namespace). -1 when unknown.
 long OomKillCount() {
-  for (const char* path : {"/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"}) {
+  std::vector<std::string> files;
+  std::ifstream self("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(self, line)) {  // "id:controllers:path"
+    const size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (controllers.empty()) {
+      files.push_back("/sys/fs/cgroup" + path + "/memory.events");
+      files.push_back("/sys/fs/cgroup/unified" + path + "/memory.events");
+    } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+      files.push_back("/sys/fs/cgroup/memory" + path + "/memory.oom_control");
+    }
+  }
+  files.push_back("/sys/fs/cgroup/memory.events");
+  files.push_back("/sys/fs/cgroup/memory/memory.oom_control");
+  for (const std::string& path : files) {
     std::ifstream in(path);
     std::string key;
     long value;
