@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/runtime/test_util.h"
+#include "tests/trainer/python_fixture.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -25,23 +25,16 @@ at::Tensor ToTensor(const nlohmann::json& rows, at::ScalarType dtype) {
 class TinyModels : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::ScratchDir();
-    const std::string cmd = std::string(TRAINRT_PYTHON) + " " + TRAINRT_SOURCE_DIR +
-                            "/scripts/model/make_tiny_models.py " + dir_->path();
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    std::ifstream in(dir_->path() + "/expected.json");
-    expected_ = new nlohmann::json(nlohmann::json::parse(in));
+    fixture_ = new testing::PythonFixture("scripts/model/make_tiny_models.py");
+    ASSERT_TRUE(fixture_->ok()) << "scripts/model/make_tiny_models.py failed";
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    delete expected_;
-  }
+  static void TearDownTestSuite() { delete fixture_; }
   void ExpectLogits(const std::string& name) {
-    auto config = ModelConfig::Load(dir_->path() + "/" + name + "/config.json");
+    auto config = ModelConfig::Load(fixture_->path() + "/" + name + "/config.json");
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     auto model = BuildSequenceClassifier(*config);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
-    auto weights = LoadModelWeights(dir_->path() + "/" + name);
+    auto weights = LoadModelWeights(fixture_->path() + "/" + name);
     ASSERT_TRUE(weights.ok()) << weights.status().ToString();
     auto report = LoadWeights(**model, *weights);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -49,7 +42,7 @@ class TinyModels : public ::testing::Test {
     EXPECT_TRUE(report->unexpected.empty()) << report->unexpected.front();
     (*model)->eval();
     at::NoGradGuard no_grad;
-    const nlohmann::json& e = *expected_;
+    const nlohmann::json& e = fixture_->expected();
     at::Tensor logits = (*model)->forward(ToTensor(e["input_ids"], at::kLong), ToTensor(e["attention_mask"], at::kLong),
                                           ToTensor(e["token_type_ids"], at::kLong));
     at::Tensor want = ToTensor(e[name], at::kFloat);
@@ -57,11 +50,9 @@ class TinyModels : public ::testing::Test {
     const double diff = (logits - want).abs().max().item<double>();
     EXPECT_LT(diff, 1e-4) << name << ": max |logit difference| " << diff;
   }
-  static testing::ScratchDir* dir_;
-  static nlohmann::json* expected_;
+  static testing::PythonFixture* fixture_;
 };
-testing::ScratchDir* TinyModels::dir_ = nullptr;
-nlohmann::json* TinyModels::expected_ = nullptr;
+testing::PythonFixture* TinyModels::fixture_ = nullptr;
 
 TEST_F(TinyModels, DistilBertLogitsEqualTransformers) { ExpectLogits("distilbert"); }
 TEST_F(TinyModels, BertLogitsEqualTransformers) { ExpectLogits("bert"); }
