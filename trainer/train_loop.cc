@@ -245,8 +245,7 @@ Result<std::string> ResolveModelPath(const std::string& name, const runtime::Env
     const std::string hf_home = runtime::EnvOr(env, "HF_HOME", runtime::EnvOr(env, "HOME", "/root") + "/.cache/huggingface");
     hub = hf_home + "/hub";
   }
-  std::string repo = name;
-  std::replace(repo.begin(), repo.end(), '/', '-');  // org/name -> models--org--name
+  // org/name -> models--org--name
   const std::string repo_dir = hub + "/models--" + (name.find('/') != std::string::npos
                                                         ? name.substr(0, name.find('/')) + "--" + name.substr(name.find('/') + 1)
                                                         : name);

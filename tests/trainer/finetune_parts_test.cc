@@ -6,6 +6,7 @@
 #include "trainer/finetune_args.h"
 #include "trainer/metrics/classification_metrics.h"
 #include "trainer/trainer_log.h"
+#include "trainer/train_loop.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -100,6 +101,34 @@ TEST(TrainerLog, PythonDictLinesAndResultBlocks) {
   EXPECT_EQ(PythonDictLine({{"total_flos", 1e15}, {"step", int64_t{3}}}), "{'total_flos': 1000000000000000.0, 'step': 3}");
   EXPECT_EQ(ResultsBlock("eval results", {{"eval_loss", 0.25}, {"eval_accuracy", 0.5}, {"epoch", 1.0}}),
             "***** eval results *****\nepoch = 1.0\neval_accuracy = 0.5\neval_loss = 0.25\n");
+}
+
+}  // namespace
+}  // namespace trainrt::trainer
+
+namespace trainrt::trainer {
+namespace {
+
+TEST(ResolveModelPath, FolderChannelAndHubCache) {
+  testing::ScratchDir dir;
+  dir.Write("local/config.json", "{}");
+  runtime::EnvMap env{{"HF_HOME", dir.path() + "/hf"}};
+  EXPECT_EQ(*ResolveModelPath(dir.path() + "/local", env), dir.path() + "/local");
+  // The hub cache layout: models--org--name/refs/main names the snapshot.
+  dir.Write("hf/hub/models--distilbert--distilbert-base-uncased/refs/main", "abc123\n");
+  dir.Write("hf/hub/models--distilbert--distilbert-base-uncased/snapshots/abc123/config.json", "{}");
+  dir.Write("hf/hub/models--distilbert--distilbert-base-uncased/snapshots/old999/config.json", "{}");
+  EXPECT_EQ(*ResolveModelPath("distilbert/distilbert-base-uncased", env),
+            dir.path() + "/hf/hub/models--distilbert--distilbert-base-uncased/snapshots/abc123");
+  // The model channel wins over the hub cache for a name that is not a folder.
+  dir.Write("channel/config.json", "{}");
+  env["SM_CHANNEL_MODEL"] = dir.path() + "/channel";
+  EXPECT_EQ(*ResolveModelPath("distilbert-base-uncased", env), dir.path() + "/channel");
+  env.erase("SM_CHANNEL_MODEL");
+  auto missing = ResolveModelPath("bert-base-uncased", env);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().ToString().find("model 'bert-base-uncased': not a folder with config.json"),
+            std::string::npos);
 }
 
 }  // namespace
