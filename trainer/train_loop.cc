@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <future>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -75,6 +76,7 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
   at::Tensor ids = at::full({b, l}, pad_id, at::kLong), mask = at::zeros({b, l}, at::kLong),
              types = at::zeros({b, l}, at::kLong), labels = at::empty({b}, at::kLong);
   auto ids_a = ids.accessor<int64_t, 2>(), mask_a = mask.accessor<int64_t, 2>(), types_a = types.accessor<int64_t, 2>();
+  auto labels_a = labels.accessor<int64_t, 1>();
   for (int64_t r = 0; r < b; ++r) {
     const Encoding& e = set.inputs[static_cast<size_t>(index[static_cast<size_t>(r)])];
     for (size_t t = 0; t < e.input_ids.size(); ++t) {
@@ -82,7 +84,7 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
       mask_a[r][static_cast<int64_t>(t)] = e.attention_mask[t];
       types_a[r][static_cast<int64_t>(t)] = e.token_type_ids[t];
     }
-    labels[r] = set.labels[static_cast<size_t>(index[static_cast<size_t>(r)])];
+    labels_a[r] = set.labels[static_cast<size_t>(index[static_cast<size_t>(r)])];
   }
   const bool pin = device.is_cuda();
   auto move = [&](const at::Tensor& t) { return (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin); };
@@ -371,11 +373,15 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   nlohmann::json log_history = nlohmann::json::array();  // Trainer's state.log_history, full precision
   for (int64_t epoch = 0; epoch < num_epochs && global_step < max_steps; ++epoch) {
     const auto batches = EpochBatches(*train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length);
+    // The next batch is collated (and copied to the device) on a helper thread while this one runs.
+    auto collate = [&](size_t i) { return Collate(*train, batches[i], pad_id, device); };
+    std::future<Batch> next = std::async(std::launch::async, collate, 0);
     for (size_t b = 0; b < batches.size() && global_step < max_steps; ++b) {
       // The accumulation window this batch belongs to (the last one of an epoch may be shorter).
       const int64_t window_start = static_cast<int64_t>(b) / ga * ga;
       const int64_t window = std::min<int64_t>(ga, static_cast<int64_t>(batches.size()) - window_start);
-      Batch batch = Collate(*train, batches[b], pad_id, device);
+      Batch batch = next.get();
+      if (b + 1 < batches.size()) next = std::async(std::launch::async, collate, b + 1);
       at::Tensor logits = model.forward(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(at::kFloat);
       at::Tensor loss = at::cross_entropy_loss(logits, batch.labels).div(static_cast<double>(window));
       scaler.Scale(loss).backward();
