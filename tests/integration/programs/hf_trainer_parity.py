@@ -1,7 +1,7 @@
 """Loss parity with Hugging Face's Trainer: the same initial weights, data, batch size and
 hyperparameters on CPU, dropout 0; the loss at every logged step must agree to 1e-4 relative.
 
-usage: hf_trainer_parity.py TRAINRT_FINETUNE TOKENIZER_DIR SOURCE_DIR WORK_DIR [BATCH [GRAD_ACCUMULATION]]
+usage: hf_trainer_parity.py TRAINRT_FINETUNE TOKENIZER_DIR SOURCE_DIR WORK_DIR [bert|distilbert [BATCH [GRAD_ACCUMULATION]]]
 """
 import json
 import os
@@ -10,25 +10,33 @@ import subprocess
 import sys
 
 import torch
-from transformers import (BertConfig, BertForSequenceClassification, DataCollatorWithPadding, PreTrainedTokenizerFast,
-                          Trainer, TrainingArguments, AutoTokenizer)
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification,
+                          DataCollatorWithPadding, DistilBertConfig, DistilBertForSequenceClassification, Trainer,
+                          TrainingArguments)
 
 finetune, tokenizer_dir, src, work = sys.argv[1:5]
+family = sys.argv[5] if len(sys.argv) > 5 else "bert"
 data = os.path.join(work, "data")
 subprocess.run([sys.executable, os.path.join(src, "examples/sentiment/make_data.py"), data, "--train", "44",
                 "--test", "8", "--seed", "5"], check=True)
 
-# A small random BERT (dropout 0) with the real uncased WordPiece tokenizer, saved once for both.
+# A small random BERT or DistilBERT (dropout 0) with the real uncased WordPiece tokenizer, saved
+# once for both.
 init = os.path.join(work, "init")
 torch.manual_seed(0)
-model = BertForSequenceClassification(BertConfig(
-    vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-    max_position_embeddings=128, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, num_labels=2))
+if family == "distilbert":
+    model = DistilBertForSequenceClassification(DistilBertConfig(
+        vocab_size=30522, dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=128,
+        dropout=0.0, attention_dropout=0.0, seq_classif_dropout=0.0, num_labels=2))
+else:
+    model = BertForSequenceClassification(BertConfig(
+        vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        max_position_embeddings=128, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, num_labels=2))
 model.save_pretrained(init)
 for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):
     shutil.copy(os.path.join(tokenizer_dir, name), init)
 
-hp = dict(epochs=2, batch=int(sys.argv[5]) if len(sys.argv) > 5 else 8, ga=int(sys.argv[6]) if len(sys.argv) > 6 else 1,
+hp = dict(epochs=2, batch=int(sys.argv[6]) if len(sys.argv) > 6 else 8, ga=int(sys.argv[7]) if len(sys.argv) > 7 else 1,
           lr=1e-3, warmup=3, wd=0.01, seed=42, max_len=64)
 
 # Hugging Face Trainer.
@@ -52,7 +60,7 @@ args = TrainingArguments(output_dir=os.path.join(work, "hf"), num_train_epochs=h
                          weight_decay=hp["wd"], logging_steps=1, seed=hp["seed"], save_strategy="no",
                          gradient_accumulation_steps=hp["ga"],
                          report_to="none", disable_tqdm=True)
-trainer = Trainer(model=BertForSequenceClassification.from_pretrained(init), args=args, train_dataset=Rows(),
+trainer = Trainer(model=AutoModelForSequenceClassification.from_pretrained(init), args=args, train_dataset=Rows(),
                   data_collator=DataCollatorWithPadding(tok))
 trainer.train()
 theirs = [h for h in trainer.state.log_history if "loss" in h]
@@ -76,4 +84,4 @@ for a, b in zip(ours, theirs):
     assert rel < 1e-4, f"step {a['step']}: loss {a['loss']} vs Trainer's {b['loss']}"
     assert abs(a["learning_rate"] - b["learning_rate"]) <= 1e-12 * max(1.0, b["learning_rate"]), (a, b)
     assert abs(a["grad_norm"] - b["grad_norm"]) <= 1e-3 * b["grad_norm"], (a, b)
-print(f"ok: {len(ours)} logged steps, worst relative loss difference {worst:.2e}")
+print(f"ok: {family}: {len(ours)} logged steps, worst relative loss difference {worst:.2e}")
