@@ -26,6 +26,11 @@ constexpr char kUsage[] =
     "  TRAINRT_MAX_RESTARTS         restarts of every worker after a failure (default 0)\n"
     "  TRAINRT_RENDEZVOUS_TIMEOUT   seconds for hosts to resolve and meet (default 300)\n"
     "  TRAINRT_LOG_PREFIX           worker line prefix, {host} {rank} {local_rank}; \"\" for none\n"
+    "  TRAINRT_MASTER_PORT          port of the rendezvous store on the master host (default 7777)\n"
+    "  TRAINRT_HOST_ADDRESSES       name=address,... for host names without DNS\n"
+    "  TRAINRT_NPROC_PER_HOST       processes per host (default: one per GPU, else one)\n"
+    "  TRAINRT_SSHD_ARGS            extra arguments for the sshd of MPI mode\n"
+    "  TRAINRT_NUM_GPUS/_CPUS/_NEURONS  override the device counts\n"
     "  TRAINRT_PYTHON               interpreter for Python entry points (default python3)\n"
     "  TRAINRT_FINETUNER            the built-in fine-tuner (default: trainrt-finetune beside train)\n";
 

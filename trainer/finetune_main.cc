@@ -15,6 +15,29 @@
 
 namespace {
 
+constexpr char kUsage[] =
+    "usage: trainrt-finetune --model_name_or_path DIR [--name value ...]\n"
+    "\n"
+    "Fine-tunes a BERT or DistilBERT model (config.json, model.safetensors, tokenizer.json or vocab.txt)\n"
+    "for sequence classification on the train channel and evaluates on the test channel, with Hugging\n"
+    "Face Trainer's math and log lines, then writes a Hugging Face model to the model dir. `train` runs\n"
+    "it with the job's hyperparameters when the job names no program.\n"
+    "\n"
+    "Arguments (Trainer's names and defaults; the seed script's spellings in parentheses):\n"
+    "  --model_name_or_path (--model_name)   folder, model channel, or hub cache name; default SM_CHANNEL_MODEL\n"
+    "  --num_train_epochs (--epochs) 3       --max_steps -1   --per_device_train_batch_size (--train_batch_size) 8\n"
+    "  --per_device_eval_batch_size (--eval_batch_size) 8     --gradient_accumulation_steps 1\n"
+    "  --learning_rate 5e-05  --warmup_steps 0  --warmup_ratio 0  --weight_decay 0  --max_grad_norm 1.0\n"
+    "  --adam_beta1 0.9  --adam_beta2 0.999  --adam_epsilon 1e-08  --seed 42  --max_seq_length 512\n"
+    "  --logging_steps 500  --logging_first_step False  --eval_strategy (--evaluation_strategy) no|steps|epoch\n"
+    "  --eval_steps (logging_steps)  --bf16 False  --fp16 False  --group_by_length False\n"
+    "  --model_dir (SM_MODEL_DIR)  --training_dir (SM_CHANNEL_TRAIN)  --test_dir (SM_CHANNEL_TEST)\n"
+    "  --output_data_dir (SM_OUTPUT_DATA_DIR)  --text_column text  --text_pair_column  --label_column label\n"
+    "  --num_labels (from the data)\n"
+    "Data: .jsonl/.json, .csv, .tsv, .parquet, or a datasets save_to_disk folder (pre-tokenized too).\n"
+    "Booleans are True or False. Unknown arguments are reported once and ignored.\n"
+    "  --version   the libtorch build and the GPUs it sees\n";
+
 // A failure the launcher reports: one line on stderr, and torchelastic's error file when asked.
 int Fail(const trainrt::runtime::EnvMap& env, const std::string& message) {
   std::fprintf(stderr, "trainrt-finetune: error: %s\n", message.c_str());
@@ -31,6 +54,10 @@ int Fail(const trainrt::runtime::EnvMap& env, const std::string& message) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
     if (a == "--version") {
       std::printf("trainrt-finetune 0.1.0 (%s)\n",
                   trainrt::trainer::DescribeBuildInfo(trainrt::trainer::QueryBuildInfo()).c_str());
