@@ -234,12 +234,31 @@ runtime::Result<GroupOutcome> RunWorkers(const std::vector<WorkerSpec>& specs, c
   GroupOutcome outcome;
   std::vector<Running> running(specs.size());
   const pid_t parent = getpid();
+  // A failure while starting the group stops what already started and gives the mask back.
+  auto abort_start = [&](const char* what, int err) {
+    for (auto& r : running) {
+      if (r.pid > 0) {
+        kill(-r.pid, SIGKILL);
+        waitpid(r.pid, nullptr, 0);
+      }
+      if (r.out_fd >= 0) close(r.out_fd);
+      if (r.err_fd >= 0) close(r.err_fd);
+      if (r.log != nullptr) std::fclose(r.log);
+    }
+    close(sfd);
+    sigprocmask(SIG_SETMASK, &original, nullptr);
+    return runtime::Status::FromErrno(what, err);
+  };
   for (size_t i = 0; i < specs.size(); ++i) {
     const WorkerSpec& spec = specs[i];
     Running& r = running[i];
     int out_pipe[2], err_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-      return runtime::Status::FromErrno("pipe", errno);
+    if (pipe2(out_pipe, O_CLOEXEC) != 0) return abort_start("pipe", errno);
+    if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+      const int err = errno;
+      close(out_pipe[0]);
+      close(out_pipe[1]);
+      return abort_start("pipe", err);
     }
     if (!spec.log_file.empty()) {
       (void)runtime::MakeDirs(spec.log_file.substr(0, spec.log_file.rfind('/')));
@@ -252,7 +271,11 @@ runtime::Result<GroupOutcome> RunWorkers(const std::vector<WorkerSpec>& specs, c
     r.out = std::make_unique<LogStream>(spec.log_prefix, stdout, r.log, 0);
     r.err = std::make_unique<LogStream>(spec.log_prefix, stderr, r.log, kStderrTailLines);
     r.pid = fork();
-    if (r.pid < 0) return runtime::Status::FromErrno("fork", errno);
+    if (r.pid < 0) {
+      const int err = errno;
+      for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+      return abort_start("fork", err);
+    }
     if (r.pid == 0) ExecWorker(spec, original, parent, out_pipe[1], err_pipe[1]);
     setpgid(r.pid, r.pid);  // also here, so kill(-pid) works whichever runs first
     close(out_pipe[1]);
