@@ -8,8 +8,12 @@
 #include <cstdio>
 #include <thread>
 
+#include "runtime/strings.h"
+
 namespace trainrt::launcher {
 namespace {
+
+using runtime::JoinComma;
 
 bool Resolves(const std::string& host) {
   addrinfo hints{};
@@ -18,12 +22,6 @@ bool Resolves(const std::string& host) {
   if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0) return false;
   freeaddrinfo(res);
   return true;
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
 }
 
 }  // namespace
@@ -40,10 +38,10 @@ runtime::Status WaitForHosts(const std::vector<std::string>& hosts, int timeout_
     const auto now = Clock::now();
     if (now - start >= std::chrono::seconds(timeout_seconds)) {
       return runtime::Status::Cancelled("host names did not resolve within " + std::to_string(timeout_seconds) +
-                                        " s: " + Join(pending));
+                                        " s: " + JoinComma(pending));
     }
     if (now >= next_report) {
-      std::fprintf(stderr, "train: waiting for host names to resolve: %s\n", Join(pending).c_str());
+      std::fprintf(stderr, "train: waiting for host names to resolve: %s\n", JoinComma(pending).c_str());
       next_report = now + std::chrono::seconds(15);
     }
     std::this_thread::sleep_for(delay);

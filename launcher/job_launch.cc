@@ -87,13 +87,10 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
   }
   l.host_name = job.current_host;
   l.log_dir = runtime::JoinPath(job.paths.output_data_dir, "trainrt-logs/" + job.current_host);
-  const std::string port_text = runtime::EnvOr(env, "TRAINRT_MASTER_PORT", names::kDefaultMasterPort);
-  char* port_end = nullptr;
-  const long port = std::strtol(port_text.c_str(), &port_end, 10);
-  if (port_text.empty() || *port_end != '\0' || port < 1 || port > 65535) {
-    return runtime::Status::InvalidArgument("TRAINRT_MASTER_PORT='" + port_text + "': expected a port 1-65535");
-  }
-  l.master_port = static_cast<uint16_t>(port);
+  auto port = runtime::EnvInt(env, "TRAINRT_MASTER_PORT", std::stoi(names::kDefaultMasterPort), 1, 65535,
+                              "a port 1-65535");
+  if (!port.ok()) return port.status();
+  l.master_port = static_cast<uint16_t>(*port);
   l.run_id = job.job_name.value_or(job.sagemaker_job_name.empty() ? "none" : job.sagemaker_job_name);
 
   const bool builtin = program.kind == ProgramKind::kBuiltinFinetuner;
@@ -105,13 +102,8 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
   // Processes per host: TRAINRT_NPROC_PER_HOST, else sagemaker_mpi_num_of_processes_per_host,
   // else one per GPU, else one per Neuron core (distribution runners only), else one.
   auto processes_per_host = [&](bool neurons_count) -> runtime::Result<int> {
-    if (auto it = env.find("TRAINRT_NPROC_PER_HOST"); it != env.end()) {
-      char* end = nullptr;
-      const long n = std::strtol(it->second.c_str(), &end, 10);
-      if (it->second.empty() || *end != '\0' || n < 1 || n > 4096) {
-        return runtime::Status::InvalidArgument("TRAINRT_NPROC_PER_HOST='" + it->second + "': expected a positive integer");
-      }
-      return static_cast<int>(n);
+    if (env.count("TRAINRT_NPROC_PER_HOST")) {
+      return runtime::EnvInt(env, "TRAINRT_NPROC_PER_HOST", 1, 1, 4096, "a positive integer");
     }
     const runtime::PyValue* ppn = job.FrameworkParameter(names::kMpiProcessesPerHostParam);
     if (ppn != nullptr && ppn->Truthy()) {

@@ -10,9 +10,13 @@
 #include "launcher/tcp_store_client.h"
 #include "launcher/tcp_store_server.h"
 #include "runtime/container_paths.h"
+#include "runtime/strings.h"
 
 namespace trainrt::launcher {
 namespace {
+
+using runtime::JoinComma;
+using runtime::ReplaceAll;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -28,17 +32,6 @@ std::string NodeName(const LaunchOptions& o, int node) {
 
 std::string Key(int attempt, const std::string& what) {
   return kLauncherKeyPrefix + ("attempt_" + std::to_string(attempt) + "/" + what);
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
-  return s;
 }
 
 // Waits until every node has set Key(attempt, stage/<node>), printing the missing hosts every
@@ -67,10 +60,10 @@ runtime::Status Barrier(TcpStoreClient& store, const LaunchOptions& o, int attem
     const auto waited = std::chrono::duration_cast<seconds>(Clock::now() - start).count();
     if (timeout_seconds > 0 && waited >= timeout_seconds) {
       return runtime::Status::Cancelled("rendezvous timed out after " + std::to_string(waited) + " s: " +
-                                        std::to_string(missing.size()) + " host(s) never joined: " + Join(missing));
+                                        std::to_string(missing.size()) + " host(s) never joined: " + JoinComma(missing));
     }
     std::fprintf(stderr, "train: waiting %lld s so far for %zu host(s) %s: %s\n", static_cast<long long>(waited),
-                 missing.size(), waiting_for, Join(missing).c_str());
+                 missing.size(), waiting_for, JoinComma(missing).c_str());
   }
 }
 

@@ -29,18 +29,12 @@ struct Verdict {
 
 Verdict Failure(int code, std::string reason) { return Verdict{code, std::move(reason)}; }
 
-// A non-negative integer setting from the environment; false (with `error`) when malformed.
-bool IntSetting(const EnvMap& env, const char* name, int& value, std::string& error) {
-  auto it = env.find(name);
-  if (it == env.end()) return true;
-  char* end = nullptr;
-  const long v = std::strtol(it->second.c_str(), &end, 10);
-  if (it->second.empty() || *end != '\0' || v < 0 || v > 1000000) {
-    error = std::string(name) + "='" + it->second + "': expected a non-negative integer";
-    return false;
-  }
-  value = static_cast<int>(v);
-  return true;
+// A non-negative integer setting from the environment into `value` (kept when unset).
+runtime::Status IntSetting(const EnvMap& env, const char* name, int& value) {
+  auto v = runtime::EnvInt(env, name, value, 0, 1000000, "a non-negative integer");
+  if (!v.ok()) return v.status();
+  value = *v;
+  return runtime::Status::Ok();
 }
 
 // SageMaker Studio's local mode has no DNS for its single host (toolkit: SM_STUDIO_LOCAL_MODE=true).
@@ -114,12 +108,12 @@ Verdict Execute(const EnvMap& env, const std::string& tools_dir) {
   if (!plan.ok()) return Failure(1, plan.status().ToString());
   LaunchOptions& launch = plan->launch;
 
-  std::string error;
-  if (!IntSetting(env, "TRAINRT_KILL_GRACE_SECONDS", launch.supervise.kill_grace_seconds, error) ||
-      !IntSetting(env, "TRAINRT_FAILURE_STOP_SECONDS", launch.supervise.failure_stop_seconds, error) ||
-      !IntSetting(env, "TRAINRT_MAX_RESTARTS", launch.max_restarts, error) ||
-      !IntSetting(env, "TRAINRT_RENDEZVOUS_TIMEOUT", launch.rendezvous_timeout_seconds, error)) {
-    return Failure(1, error);
+  for (auto [name, field] : {std::pair<const char*, int*>{"TRAINRT_KILL_GRACE_SECONDS", &launch.supervise.kill_grace_seconds},
+                              {"TRAINRT_FAILURE_STOP_SECONDS", &launch.supervise.failure_stop_seconds},
+                              {"TRAINRT_MAX_RESTARTS", &launch.max_restarts},
+                              {"TRAINRT_RENDEZVOUS_TIMEOUT", &launch.rendezvous_timeout_seconds}}) {
+    runtime::Status s = IntSetting(env, name, *field);
+    if (!s.ok()) return Failure(1, s.ToString());
   }
   if (auto it = env.find("TRAINRT_LOG_PREFIX"); it != env.end()) launch.log_prefix = it->second;
 

@@ -2,13 +2,12 @@
 
 #include "runtime/cmd_args.h"
 #include "runtime/file_util.h"
+#include "runtime/strings.h"
 
 namespace trainrt::launcher {
 namespace {
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+using runtime::EndsWith;
 
 // Relative, no "." or ".." segments, no empty segments: the entry point stays inside the code dir.
 bool IsSafeRelativePath(const std::string& path) {

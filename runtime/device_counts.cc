@@ -3,27 +3,9 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include <charconv>
-
 #include "runtime/contract_names.h"
 
 namespace trainrt::runtime {
-namespace {
-
-Result<int> OverrideOr(const EnvMap& env, const char* name, int fallback) {
-  auto it = env.find(name);
-  if (it == env.end()) return fallback;
-  int value = -1;
-  const std::string& s = it->second;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || ptr != s.data() + s.size() || value < 0) {
-    return Status::InvalidArgument(std::string(name) + "='" + s + "': expected a non-negative integer");
-  }
-  return value;
-}
-
-}  // namespace
-
 int CountGpusWithNvml() {
   void* lib = ::dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) return 0;
@@ -44,16 +26,18 @@ int CountGpusWithNvml() {
 
 Result<DeviceCounts> CountDevices(const EnvMap& env, const std::string& instance_type) {
   DeviceCounts counts;
-  auto cpus = OverrideOr(env, names::kNumCpusOverrideEnv, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  constexpr int kMax = 1 << 30;
+  const char* kExpected = "a non-negative integer";
+  auto cpus = EnvInt(env, names::kNumCpusOverrideEnv, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)), 0, kMax, kExpected);
   if (!cpus.ok()) return cpus.status();
   counts.num_cpus = *cpus;
   // Only consult NVML when no override is given: loading the driver library costs milliseconds.
-  auto gpus = env.count(names::kNumGpusOverrideEnv) ? OverrideOr(env, names::kNumGpusOverrideEnv, 0)
+  auto gpus = env.count(names::kNumGpusOverrideEnv) ? EnvInt(env, names::kNumGpusOverrideEnv, 0, 0, kMax, kExpected)
                                                     : Result<int>(CountGpusWithNvml());
   if (!gpus.ok()) return gpus.status();
   counts.num_gpus = *gpus;
   const int neuron_default = instance_type.find("trn2.48xlarge") != std::string::npos ? 64 : 0;
-  auto neurons = OverrideOr(env, names::kNumNeuronsOverrideEnv, neuron_default);
+  auto neurons = EnvInt(env, names::kNumNeuronsOverrideEnv, neuron_default, 0, kMax, kExpected);
   if (!neurons.ok()) return neurons.status();
   counts.num_neurons = *neurons;
   return counts;

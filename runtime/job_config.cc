@@ -7,6 +7,7 @@
 #include "runtime/contract_names.h"
 #include "runtime/file_util.h"
 #include "runtime/python_json.h"
+#include "runtime/strings.h"
 #include "runtime/utf8.h"
 
 namespace trainrt::runtime {
@@ -248,7 +249,7 @@ void DeriveProgram(const EnvMap& env, JobConfig& job) {
   } else {
     job.user_entry_point = program ? *program : PyValue::None();
   }
-  if (module.size() >= 3 && module.compare(module.size() - 3, 3, ".py") == 0) module.resize(module.size() - 3);
+  if (EndsWith(module, ".py")) module.resize(module.size() - 3);
   job.module_name = module;
 
   const PyValue* submit = FindIn(job.toolkit_parameters, names::kSubmitDirParam);

@@ -1,5 +1,6 @@
 #include "runtime/process_env.h"
 
+#include <charconv>
 #include <cstring>
 
 extern char** environ;
@@ -19,6 +20,19 @@ EnvMap CurrentProcessEnv() {
 std::string EnvOr(const EnvMap& env, const std::string& name, const std::string& fallback) {
   auto it = env.find(name);
   return it == env.end() ? fallback : it->second;
+}
+
+Result<int> EnvInt(const EnvMap& env, const std::string& name, int fallback, int min, int max,
+                   const std::string& expected) {
+  auto it = env.find(name);
+  if (it == env.end()) return fallback;
+  const std::string& s = it->second;
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || value < min || value > max) {
+    return Status::InvalidArgument(name + "='" + s + "': expected " + expected);
+  }
+  return value;
 }
 
 std::vector<std::string> ToEnvStrings(const EnvMap& env) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/status.h"
+
 namespace trainrt::runtime {
 
 using EnvMap = std::map<std::string, std::string>;
@@ -15,6 +17,10 @@ using EnvMap = std::map<std::string, std::string>;
 EnvMap CurrentProcessEnv();
 // The value of `name`, or `fallback` when unset.
 std::string EnvOr(const EnvMap& env, const std::string& name, const std::string& fallback);
+// The integer setting `name`: `fallback` when unset; InvalidArgument "NAME='v': expected <expected>"
+// unless it is a whole number in [min, max].
+Result<int> EnvInt(const EnvMap& env, const std::string& name, int fallback, int min, int max,
+                   const std::string& expected);
 // "NAME=value" strings, as execve wants them.
 std::vector<std::string> ToEnvStrings(const EnvMap& env);
 

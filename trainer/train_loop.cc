@@ -39,8 +39,8 @@ struct EncodedSet {
   std::vector<int64_t> labels;
 };
 
-Result<EncodedSet> Encode(const std::vector<TextExample>& examples, const LabelMap& labels,
-                          const WordPieceTokenizer& tokenizer, int max_length) {
+EncodedSet Encode(const std::vector<TextExample>& examples, const LabelMap& labels, const WordPieceTokenizer& tokenizer,
+                  int max_length) {
   EncodedSet set;
   EncodeOptions options;
   options.max_length = max_length;
@@ -323,10 +323,8 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   model.train();
 
   const int max_length = static_cast<int>(std::min(args.max_seq_length, config->max_position_embeddings));
-  auto train = Encode(*train_examples, *labels, *tokenizer, max_length);
-  if (!train.ok()) return train.status();
-  auto eval = Encode(eval_examples, *labels, *tokenizer, max_length);
-  if (!eval.ok()) return eval.status();
+  const EncodedSet train = Encode(*train_examples, *labels, *tokenizer, max_length);
+  const EncodedSet eval = Encode(eval_examples, *labels, *tokenizer, max_length);
   const int32_t pad_id = tokenizer->pad_id();
 
   std::vector<at::Tensor> decay, no_decay, all_params;
@@ -338,7 +336,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   optimizer.AddGroup(decay, args.weight_decay);  // transformers' order: the decay group first
   optimizer.AddGroup(no_decay, 0.0);
 
-  const int64_t n = static_cast<int64_t>(train->labels.size());
+  const int64_t n = static_cast<int64_t>(train.labels.size());
   const int64_t batches_per_epoch = (n + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size;
   const int64_t ga = args.gradient_accumulation_steps;
   const int64_t updates_per_epoch = std::max<int64_t>(batches_per_epoch / ga + (batches_per_epoch % ga > 0), 1);
@@ -358,7 +356,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   LossScaler scaler(args.fp16, device);
   std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %zu labels, %lld steps "
                "(%lld epochs x %lld), batch %lld x %lld accumulation%s\n", model.architecture().c_str(),
-               model_path->c_str(), device.str().c_str(), static_cast<long long>(n), eval->labels.size(),
+               model_path->c_str(), device.str().c_str(), static_cast<long long>(n), eval.labels.size(),
                labels->names.size(), static_cast<long long>(max_steps), static_cast<long long>(num_epochs),
                static_cast<long long>(updates_per_epoch), static_cast<long long>(args.per_device_train_batch_size),
                static_cast<long long>(ga), args.bf16 ? ", bf16 autocast" : args.fp16 ? ", fp16 autocast with loss scaling" : "");
@@ -371,10 +369,18 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   double total_loss = 0;
   double epoch_progress = 0;
   nlohmann::json log_history = nlohmann::json::array();  // Trainer's state.log_history, full precision
+  // Evaluates on the test channel and prints Trainer's eval dict; `record` adds it to log_history.
+  auto evaluate = [&](bool record) {
+    LogDict metrics = Evaluate(model, eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
+    if (record) log_history.push_back(HistoryEntry(metrics, epoch_progress, global_step));
+    metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
+    PrintLine(PythonDictLine(metrics));
+    return metrics;
+  };
   for (int64_t epoch = 0; epoch < num_epochs && global_step < max_steps; ++epoch) {
-    const auto batches = EpochBatches(*train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length);
+    const auto batches = EpochBatches(train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length);
     // The next batch is collated (and copied to the device) on a helper thread while this one runs.
-    auto collate = [&](size_t i) { return Collate(*train, batches[i], pad_id, device); };
+    auto collate = [&](size_t i) { return Collate(train, batches[i], pad_id, device); };
     std::future<Batch> next = std::async(std::launch::async, collate, 0);
     for (size_t b = 0; b < batches.size() && global_step < max_steps; ++b) {
       // The accumulation window this batch belongs to (the last one of an epoch may be shorter).
@@ -424,12 +430,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
         entry["step"] = global_step;
         log_history.push_back(entry);
       }
-      if (args.eval_strategy == "steps" && global_step % eval_steps == 0 && !eval->labels.empty()) {
-        LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
-        log_history.push_back(HistoryEntry(metrics, epoch_progress, global_step));
-        metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
-        PrintLine(PythonDictLine(metrics));
-      }
+      if (args.eval_strategy == "steps" && global_step % eval_steps == 0 && !eval.labels.empty()) evaluate(true);
       const auto now = Clock::now();
       if (std::chrono::duration<double>(now - last_progress).count() >= progress_seconds) {
         last_progress = now;
@@ -442,12 +443,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
                      static_cast<int>(eta) / 3600, static_cast<int>(eta) / 60 % 60, static_cast<int>(eta) % 60);
       }
     }
-    if (args.eval_strategy == "epoch" && !eval->labels.empty()) {
-      LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
-      log_history.push_back(HistoryEntry(metrics, epoch_progress, global_step));
-      metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
-      PrintLine(PythonDictLine(metrics));
-    }
+    if (args.eval_strategy == "epoch" && !eval.labels.empty()) evaluate(true);
   }
   if (global_step > last_logged_step) {
     total_loss += loss_since_log.item<double>();
@@ -471,13 +467,9 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
   TRAINRT_RETURN_IF_ERROR(
       runtime::WriteFileAtomically(args.output_data_dir + "/trainer_state.json", state.dump(2) + "\n"));
-  if (!eval->labels.empty()) {
-    LogDict metrics = Evaluate(model, *eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
-    metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
-    PrintLine(PythonDictLine(metrics));
-    const std::string block = ResultsBlock("eval results", metrics);
+  if (!eval.labels.empty()) {
+    const std::string block = ResultsBlock("eval results", evaluate(false));
     PrintLine(block);
-    TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
     TRAINRT_RETURN_IF_ERROR(
         runtime::WriteFileAtomically(args.output_data_dir + "/eval_results.txt", block.substr(block.find('\n') + 1)));
   }

@@ -9,31 +9,24 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/job_config.h"
+#include "runtime/strings.h"
 #include "runtime/sm_env.h"
 #include "tests/runtime/test_util.h"
 
 namespace trainrt::runtime {
 namespace {
 
+using runtime::ReplaceAll;
+
 namespace fs = std::filesystem;
 constexpr char kBasePlaceholder[] = "@BASE@";
-
-std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
-  return s;
-}
 
 nlohmann::json ReadJson(const fs::path& p) {
   std::ifstream in(p);
   return nlohmann::json::parse(in);
 }
 
-// The fixtures folder: TRAINRT_TEST_DATA_DIR from the environment (binaries run elsewhere), else
-// the source tree's.
-fs::path DataDir() {
-  const char* env = std::getenv("TRAINRT_TEST_DATA_DIR");
-  return fs::path(env != nullptr ? env : TRAINRT_TEST_DATA_DIR);
-}
+fs::path DataDir() { return fs::path(testing::TestDataDir()); }
 
 std::vector<std::string> CaseNames() {
   std::vector<std::string> names;

@@ -5,12 +5,22 @@
 
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "runtime/file_util.h"
 
 namespace trainrt::testing {
+
+#ifdef TRAINRT_TEST_DATA_DIR
+// The fixtures folder: TRAINRT_TEST_DATA_DIR from the environment (binaries run elsewhere, as on a
+// GPU machine), else the source tree's.
+inline std::string TestDataDir() {
+  const char* env = std::getenv("TRAINRT_TEST_DATA_DIR");
+  return env != nullptr ? env : TRAINRT_TEST_DATA_DIR;
+}
+#endif
 
 // A temporary directory removed (recursively) when the object goes away.
 class ScratchDir {

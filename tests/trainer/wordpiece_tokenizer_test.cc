@@ -13,13 +13,8 @@
 namespace trainrt::trainer {
 namespace {
 
-std::string DataDir() {
-  const char* env = std::getenv("TRAINRT_TEST_DATA_DIR");
-  return env != nullptr ? env : TRAINRT_TEST_DATA_DIR;
-}
-
 nlohmann::json Corpus() {
-  std::ifstream in(DataDir() + "/tokenizer/expected.json");
+  std::ifstream in(testing::TestDataDir() + "/tokenizer/expected.json");
   return nlohmann::json::parse(in);
 }
 

@@ -6,14 +6,14 @@
 #include <arrow/ipc/api.h>
 #include <parquet/arrow/reader.h>
 
+#include "runtime/strings.h"
+
 namespace trainrt::trainer {
 namespace {
 
-using runtime::Status;
+using runtime::EndsWith;
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+using runtime::Status;
 
 Status FromArrow(const std::string& path, const arrow::Status& s) {
   return Status::InvalidArgument(path + ": " + s.ToString());

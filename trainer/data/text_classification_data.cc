@@ -9,17 +9,16 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/file_util.h"
+#include "runtime/strings.h"
 #include "trainer/data/arrow_table_reader.h"
 
 namespace trainrt::trainer {
 namespace {
 
+using runtime::EndsWith;
+
 using runtime::Result;
 using runtime::Status;
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 Result<std::vector<std::string>> ChannelFiles(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
