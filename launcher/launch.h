@@ -40,6 +40,7 @@ struct LaunchResult {
   int exit_code = 0;           // 0, or the first failing rank's code (128 + signal)
   std::string failure_reason;  // "" on success
   int attempts = 0;
+  int stop_signal = 0;         // SIGTERM/SIGINT this host received and forwarded to its workers, else 0
 };
 
 LaunchResult RunLaunch(const LaunchOptions& options);

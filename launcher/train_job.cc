@@ -1,5 +1,7 @@
 #include "launcher/train_job.h"
 
+#include <signal.h>
+
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +27,7 @@ using runtime::EnvMap;
 struct Verdict {
   int code = 0;
   std::string reason;  // "" on success
+  int stop_signal = 0;  // the job was stopped (SIGTERM/SIGINT forwarded to the workers)
 };
 
 Verdict Failure(int code, std::string reason) { return Verdict{code, std::move(reason)}; }
@@ -87,7 +90,10 @@ Verdict RunSingleProcess(const LaunchOptions& launch) {
   auto outcome = RunWorkers({spec}, launch.supervise);
   if (!outcome.ok()) return Failure(1, outcome.status().ToString());
   const WorkerOutcome& w = outcome->workers[0];
-  if (w.exit.StatusCode() == 0) return {};
+  if (w.exit.StatusCode() == 0) {
+    const int sig = outcome->forwarded_signal;
+    return Verdict{0, "", sig == SIGTERM || sig == SIGINT ? sig : 0};
+  }
   return Failure(w.exit.StatusCode(),
                  FailureReport("training program " + launch.argv[0] + " on host " + launch.host_name, w));
 }
@@ -141,7 +147,7 @@ Verdict Execute(const EnvMap& env, const std::string& tools_dir) {
         if (!resolved.ok()) return Failure(1, resolved.ToString());
       }
       LaunchResult r = RunLaunch(launch);
-      return Verdict{r.exit_code, r.failure_reason};
+      return Verdict{r.exit_code, r.failure_reason, r.exit_code == 0 ? r.stop_signal : 0};
     }
   }
   return Failure(1, "unknown launch mode");
@@ -152,6 +158,13 @@ Verdict Execute(const EnvMap& env, const std::string& tools_dir) {
 int RunTrainJob(const EnvMap& env, const std::string& tools_dir) {
   const Verdict verdict = Execute(env, tools_dir);
   const runtime::ContainerPaths paths = runtime::ContainerPaths::FromEnv(env);
+  if (verdict.code == 0 && verdict.stop_signal != 0) {
+    // Stopped (spot interruption, StopTrainingJob, max_run) and every worker exited cleanly, having
+    // checkpointed: not a failure, and not a finished job either, so no success file.
+    std::fprintf(stderr, "train: job stopped by %s; every worker exited cleanly (run it again to resume)\n",
+                 verdict.stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    return 0;
+  }
   if (verdict.code == 0) {
     runtime::Status s = runtime::WriteSuccessFile(paths);
     if (!s.ok()) std::fprintf(stderr, "train: cannot write the success file: %s\n", s.ToString().c_str());

@@ -178,7 +178,7 @@ Status LoadHyperparameters(const std::string& file, JobConfig& job) {
   return Status::Ok();
 }
 
-Status LoadCheckpointConfig(const std::string& file, JobConfig& job) {
+Status ReadCheckpointConfig(const std::string& file, JobConfig& job) {
   job.checkpoint.local_path = names::kDefaultCheckpointDir;
   if (!PathExists(file)) return Status::Ok();
   auto cc = ReadJsonObjectFile(file);
@@ -293,7 +293,7 @@ Result<JobConfig> JobConfig::Load(const EnvMap& env, const std::optional<DeviceC
   TRAINRT_RETURN_IF_ERROR(LoadResourceConfig(rc_file, job));
   TRAINRT_RETURN_IF_ERROR(LoadInputDataConfig(idc_file, job));
   TRAINRT_RETURN_IF_ERROR(LoadHyperparameters(hp_file, job));
-  TRAINRT_RETURN_IF_ERROR(LoadCheckpointConfig(job.paths.ConfigFile(names::kCheckpointConfigFile), job));
+  TRAINRT_RETURN_IF_ERROR(ReadCheckpointConfig(job.paths.ConfigFile(names::kCheckpointConfigFile), job));
   TRAINRT_RETURN_IF_ERROR(DeriveDistribution(hp_file, job));
   DeriveProgram(env, job);
   DeriveEnvironmentFacts(env, job);
@@ -310,5 +310,11 @@ Result<JobConfig> JobConfig::Load(const EnvMap& env, const std::optional<DeviceC
 bool JobConfig::DistributionEnabled() const { return Contains(distribution_instance_groups, current_instance_group); }
 
 const PyValue* JobConfig::FrameworkParameter(const std::string& name) const { return FindIn(framework_parameters, name); }
+
+Result<CheckpointConfig> LoadCheckpointConfig(const ContainerPaths& paths) {
+  JobConfig job;
+  TRAINRT_RETURN_IF_ERROR(ReadCheckpointConfig(paths.ConfigFile(names::kCheckpointConfigFile), job));
+  return job.checkpoint;
+}
 
 }  // namespace trainrt::runtime

@@ -89,6 +89,9 @@ struct JobConfig {
   const PyValue* FrameworkParameter(const std::string& name) const;
 };
 
+// checkpointconfig.json alone (present == false when the file does not exist).
+Result<CheckpointConfig> LoadCheckpointConfig(const ContainerPaths& paths);
+
 }  // namespace trainrt::runtime
 
 #endif  // TRAINRT_RUNTIME_JOB_CONFIG_H_

@@ -13,7 +13,7 @@ debian_packages=(
   python3 python3-venv python3-pip python3-dev
   openmpi-bin libopenmpi-dev openssh-client openssh-server iproute2
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libutf8proc-dev libarchive-dev libgloo-dev libcurl4-openssl-dev
+  libutf8proc-dev libarchive-dev libgloo-dev libcurl4-openssl-dev libxxhash-dev
 )
 
 missing=()

@@ -16,16 +16,24 @@ std::string PrettyJson(const nlohmann::json& j) { return j.dump(2, ' ', /*ensure
 
 }  // namespace
 
-Status ExportModel(const std::string& model_dir, SequenceClassifier& model, const ModelConfig& config,
-                   const std::vector<std::string>& label_names, const WordPieceTokenizer& tokenizer,
-                   const std::string& tokenizer_dir) {
+TensorMap ModelWeights(SequenceClassifier& model) {
+  TensorMap weights;
+  for (const auto& item : model.named_parameters()) {
+    weights[item.key()] = item.value().detach().to(at::kCPU, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+  }
+  return weights;
+}
+
+Status ExportModel(const std::string& model_dir, const TensorMap& weights, const std::string& architecture,
+                   const ModelConfig& config, const std::vector<std::string>& label_names,
+                   const WordPieceTokenizer& tokenizer, const std::string& tokenizer_dir) {
   TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(model_dir));
   auto write = [&](const std::string& name, const std::string& contents) {
     return runtime::WriteFileAtomically(model_dir + "/" + name, contents);
   };
 
   nlohmann::json c = config.raw;
-  c["architectures"] = {model.architecture()};
+  c["architectures"] = {architecture};
   nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
   for (size_t i = 0; i < label_names.size(); ++i) {
     id2label[std::to_string(i)] = label_names[i];
@@ -39,8 +47,6 @@ Status ExportModel(const std::string& model_dir, SequenceClassifier& model, cons
   c["torch_dtype"] = "float32";
   TRAINRT_RETURN_IF_ERROR(write("config.json", PrettyJson(c)));
 
-  TensorMap weights;
-  for (const auto& item : model.named_parameters()) weights[item.key()] = item.value().detach().to(at::kCPU, at::kFloat);
   TRAINRT_RETURN_IF_ERROR(WriteSafetensors(model_dir + "/model.safetensors", weights, {{"format", "pt"}}));
 
   for (const char* name : {"tokenizer.json", "tokenizer_config.json"}) {

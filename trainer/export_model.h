@@ -10,16 +10,21 @@
 
 #include "runtime/status.h"
 #include "trainer/model/model_config.h"
+#include "trainer/model/safetensors.h"
 #include "trainer/model/sequence_classifier.h"
 #include "trainer/tokenizer/wordpiece_tokenizer.h"
 
 namespace trainrt::trainer {
 
-// `label_names` are id2label; `tokenizer_dir` is where the tokenizer was loaded from (its
-// tokenizer.json and tokenizer_config.json are carried over when present).
-runtime::Status ExportModel(const std::string& model_dir, SequenceClassifier& model, const ModelConfig& config,
-                            const std::vector<std::string>& label_names, const WordPieceTokenizer& tokenizer,
-                            const std::string& tokenizer_dir);
+// `weights` are the model's parameters by name (CPU, float32); `architecture` is e.g.
+// "BertForSequenceClassification"; `label_names` are id2label; `tokenizer_dir` is where the
+// tokenizer was loaded from (its tokenizer.json and tokenizer_config.json are carried over).
+runtime::Status ExportModel(const std::string& model_dir, const TensorMap& weights, const std::string& architecture,
+                            const ModelConfig& config, const std::vector<std::string>& label_names,
+                            const WordPieceTokenizer& tokenizer, const std::string& tokenizer_dir);
+
+// The model's parameters as CPU float32 copies, by name (what ExportModel writes).
+TensorMap ModelWeights(SequenceClassifier& model);
 
 }  // namespace trainrt::trainer
 

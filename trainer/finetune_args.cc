@@ -4,6 +4,9 @@
 #include <functional>
 #include <map>
 
+#include "runtime/container_paths.h"
+#include "runtime/job_config.h"
+
 namespace trainrt::trainer {
 namespace {
 
@@ -72,6 +75,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   options["save_strategy"] = text(a.save_strategy);
   options["save_steps"] = number(a.save_steps);
   options["save_total_limit"] = integer(a.save_total_limit);
+  options["resume_from_checkpoint"] = text(a.resume_from_checkpoint);
   options["load_best_model_at_end"] = boolean(a.load_best_model_at_end);
   options["metric_for_best_model"] = text(a.metric_for_best_model);
   options["seed"] = integer(a.seed);
@@ -142,6 +146,37 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
                                    "logging_steps > 0 expected");
   }
   if (a.bf16 && a.fp16) return Status::InvalidArgument("arguments --bf16 and --fp16: choose one");
+  if (a.save_steps <= 0) return Status::InvalidArgument("argument --save_steps: expected a number > 0");
+  if (a.load_best_model_at_end) {
+    if (a.eval_strategy == "no" || a.save_strategy != a.eval_strategy) {
+      return Status::InvalidArgument("argument --load_best_model_at_end=True: needs --eval_strategy steps or epoch, "
+                                     "the same as --save_strategy (got eval '" + a.eval_strategy + "', save '" +
+                                     a.save_strategy + "')");
+    }
+    if (a.metric_for_best_model.empty()) a.metric_for_best_model = "loss";
+  }
+  // Checkpoints go where SageMaker syncs them with S3, never into the model dir (they would bloat
+  // model.tar.gz, and the seed's notebooks did exactly that).
+  const runtime::ContainerPaths paths = runtime::ContainerPaths::FromEnv(env);
+  std::string default_checkpoints = runtime::JoinPath(paths.base_dir, "checkpoints");
+  auto checkpoint_config = runtime::LoadCheckpointConfig(paths);
+  if (!checkpoint_config.ok()) return checkpoint_config.status();
+  if (checkpoint_config->present) default_checkpoints = checkpoint_config->local_path;
+  auto inside = [](const std::string& path, const std::string& dir) {
+    auto trim = [](std::string p) {
+      while (p.size() > 1 && p.back() == '/') p.pop_back();
+      return p;
+    };
+    const std::string p = trim(path), d = trim(dir);
+    return p == d || p.rfind(d + "/", 0) == 0;
+  };
+  if (a.output_dir.empty()) {
+    a.output_dir = default_checkpoints;
+  } else if (inside(a.output_dir, a.model_dir)) {
+    a.warnings.push_back("--output_dir " + a.output_dir + " is inside the model dir " + a.model_dir +
+                         ": checkpoints go to " + default_checkpoints + " instead (they would end up in model.tar.gz)");
+    a.output_dir = default_checkpoints;
+  }
   return a;
 }
 

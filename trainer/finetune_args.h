@@ -32,9 +32,10 @@ struct FinetuneArgs {
   bool logging_first_step = false;
   std::string eval_strategy = "no";     // no | steps | epoch (--evaluation_strategy too)
   double eval_steps = 0;                // 0: logging_steps
-  std::string save_strategy = "steps";  // checkpoints: the checkpoint issue
-  double save_steps = 500;
-  int64_t save_total_limit = 0;
+  std::string save_strategy = "steps";  // no | steps | epoch
+  double save_steps = 500;              // < 1: a ratio of the total steps
+  int64_t save_total_limit = 0;         // <= 0: keep every checkpoint
+  std::string resume_from_checkpoint = "auto";  // auto | True | False | a checkpoint folder
   bool load_best_model_at_end = false;
   std::string metric_for_best_model;
   int64_t seed = 42;
@@ -42,7 +43,7 @@ struct FinetuneArgs {
   bool bf16 = false;
   bool fp16 = false;
   bool group_by_length = false;         // batches of similar length (faster; a different data order)
-  std::string output_dir;               // checkpoints; default checkpointconfig LocalPath or /opt/ml/checkpoints
+  std::string output_dir;               // checkpoints: checkpointconfig.json's LocalPath, else <base>/checkpoints
   std::string model_dir;                // SM_MODEL_DIR
   std::string training_dir;             // SM_CHANNEL_TRAIN
   std::string test_dir;                 // SM_CHANNEL_TEST ("" -> no evaluation data)
@@ -52,6 +53,7 @@ struct FinetuneArgs {
   std::string label_column = "label";
   int64_t num_labels = 0;               // 0: from the data
   std::vector<std::string> ignored;     // unknown arguments, reported once
+  std::vector<std::string> warnings;    // settings corrected on parsing, reported once
 
   // argv excludes the program name. InvalidArgument names the argument and the expected value.
   static runtime::Result<FinetuneArgs> Parse(const std::vector<std::string>& argv, const runtime::EnvMap& env);

@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
   if (!parsed.ok()) return Fail(env, parsed.status().ToString());
   try {
     auto status = trainrt::trainer::RunFinetune(*parsed, env);
+    if (status.code() == trainrt::runtime::Status::Code::kCancelled) {  // a stop signal, honoured
+      std::fprintf(stderr, "trainrt-finetune: %s\n", status.message().c_str());
+      return 0;
+    }
     if (!status.ok()) return Fail(env, status.ToString());
   } catch (const c10::Error& e) {
     return Fail(env, e.what_without_backtrace());

@@ -8,13 +8,20 @@
 #include <cstdio>
 #include <future>
 
+#include <signal.h>
+#include <sys/stat.h>
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
 #include "runtime/file_util.h"
+#include "trainer/checkpoint/checkpoint_folder.h"
+#include "trainer/checkpoint/training_checkpoint.h"
+#include "trainer/data/batching.h"
 #include "trainer/data/text_classification_data.h"
 #include "trainer/export_model.h"
 #include "trainer/metrics/classification_metrics.h"
@@ -22,6 +29,8 @@
 #include "trainer/model/safetensors.h"
 #include "trainer/model/sequence_classifier.h"
 #include "trainer/optim/adamw.h"
+#include "trainer/optim/loss_scaler.h"
+#include "trainer/stop_signal.h"
 #include "trainer/tokenizer/wordpiece_tokenizer.h"
 #include "trainer/trainer_log.h"
 
@@ -31,89 +40,6 @@ namespace {
 using runtime::Result;
 using runtime::Status;
 using Clock = std::chrono::steady_clock;
-
-// ---- data ---------------------------------------------------------------------------------------
-
-struct EncodedSet {
-  std::vector<Encoding> inputs;  // unpadded
-  std::vector<int64_t> labels;
-};
-
-EncodedSet Encode(const std::vector<TextExample>& examples, const LabelMap& labels, const WordPieceTokenizer& tokenizer,
-                  int max_length) {
-  EncodedSet set;
-  EncodeOptions options;
-  options.max_length = max_length;
-  for (const TextExample& ex : examples) {
-    if (!ex.input_ids.empty()) {  // pre-tokenized: keep the ids, cut to max_length
-      Encoding e;
-      e.input_ids.assign(ex.input_ids.begin(),
-                         ex.input_ids.begin() + std::min<std::ptrdiff_t>(max_length, ex.input_ids.size()));
-      if (ex.attention_mask.empty()) {
-        e.attention_mask.assign(e.input_ids.size(), 1);
-      } else {
-        e.attention_mask.assign(ex.attention_mask.begin(), ex.attention_mask.begin() + e.input_ids.size());
-      }
-      e.token_type_ids.assign(e.input_ids.size(), 0);
-      set.inputs.push_back(std::move(e));
-    } else {
-      set.inputs.push_back(tokenizer.Encode(ex.text, ex.pair ? std::optional<std::string_view>(*ex.pair) : std::nullopt,
-                                            options));
-    }
-    set.labels.push_back(labels.ids.at(ex.label));
-  }
-  return set;
-}
-
-struct Batch {
-  at::Tensor input_ids, attention_mask, token_type_ids, labels;  // [B, L] x3 (padded to the longest), [B]
-};
-
-Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t pad_id, const at::Device& device) {
-  size_t longest = 0;
-  for (int64_t i : index) longest = std::max(longest, set.inputs[static_cast<size_t>(i)].input_ids.size());
-  const int64_t b = static_cast<int64_t>(index.size()), l = static_cast<int64_t>(longest);
-  at::Tensor ids = at::full({b, l}, pad_id, at::kLong), mask = at::zeros({b, l}, at::kLong),
-             types = at::zeros({b, l}, at::kLong), labels = at::empty({b}, at::kLong);
-  auto ids_a = ids.accessor<int64_t, 2>(), mask_a = mask.accessor<int64_t, 2>(), types_a = types.accessor<int64_t, 2>();
-  auto labels_a = labels.accessor<int64_t, 1>();
-  for (int64_t r = 0; r < b; ++r) {
-    const Encoding& e = set.inputs[static_cast<size_t>(index[static_cast<size_t>(r)])];
-    for (size_t t = 0; t < e.input_ids.size(); ++t) {
-      ids_a[r][static_cast<int64_t>(t)] = e.input_ids[t];
-      mask_a[r][static_cast<int64_t>(t)] = e.attention_mask[t];
-      types_a[r][static_cast<int64_t>(t)] = e.token_type_ids[t];
-    }
-    labels_a[r] = set.labels[static_cast<size_t>(index[static_cast<size_t>(r)])];
-  }
-  const bool pin = device.is_cuda();
-  auto move = [&](const at::Tensor& t) { return (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin); };
-  return {move(ids), move(mask), move(types), move(labels)};
-}
-
-// Epoch `epoch`'s batches: randperm(N) from a CPU generator seeded seed + epoch, cut into batches.
-// With group_by_length, each window of 50 batches is sorted by length first (less padding).
-std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
-                                               bool group_by_length) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed + epoch));
-  at::Tensor perm = at::randperm(static_cast<int64_t>(set.labels.size()), gen, at::kLong);
-  std::vector<int64_t> order(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + perm.numel());
-  if (group_by_length) {
-    const size_t window = static_cast<size_t>(batch_size) * 50;
-    for (size_t start = 0; start < order.size(); start += window) {
-      auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + window));
-      std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end, [&](int64_t a, int64_t b) {
-        return set.inputs[static_cast<size_t>(a)].input_ids.size() > set.inputs[static_cast<size_t>(b)].input_ids.size();
-      });
-    }
-  }
-  std::vector<std::vector<int64_t>> batches;
-  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size)) {
-    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
-                         order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + batch_size)));
-  }
-  return batches;
-}
 
 // ---- optimization -----------------------------------------------------------------------------
 
@@ -142,38 +68,6 @@ at::Tensor ClipGradNorm(const std::vector<at::Tensor>& params, double max_norm) 
   if (max_norm > 0) at::_foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_max(1.0));
   return total;
 }
-
-// fp16 dynamic loss scaling, as torch's GradScaler: scale the loss, unscale the gradients and
-// detect overflow before the step, grow the scale after 2000 good steps, halve it on overflow.
-// A no-op without fp16.
-class LossScaler {
- public:
-  LossScaler(bool enabled, const at::Device& device) : enabled_(enabled) {
-    if (!enabled) return;
-    scale_ = at::full({}, 65536.0, at::TensorOptions().dtype(at::kFloat).device(device));
-    growth_tracker_ = at::zeros({}, at::TensorOptions().dtype(at::kInt).device(device));
-    found_inf_ = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
-  }
-  at::Tensor Scale(const at::Tensor& loss) const { return enabled_ ? loss * scale_ : loss; }
-  // Unscales every gradient in place; false when one is inf or NaN (the step must be skipped).
-  bool Unscale(const std::vector<at::Tensor>& params) {
-    if (!enabled_) return true;
-    std::vector<at::Tensor> grads;
-    for (const auto& p : params) {
-      if (p.grad().defined()) grads.push_back(p.grad());
-    }
-    found_inf_.zero_();
-    at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf_, scale_.reciprocal());
-    return found_inf_.item<float>() == 0.0f;
-  }
-  void Update() {
-    if (enabled_) at::_amp_update_scale_(scale_, growth_tracker_, found_inf_, 2.0, 0.5, 2000);
-  }
-
- private:
-  bool enabled_;
-  at::Tensor scale_, growth_tracker_, found_inf_;
-};
 
 int64_t StepsFor(double value, int64_t total) {  // values < 1 are ratios of the total steps
   return value < 1 ? static_cast<int64_t>(std::ceil(static_cast<double>(total) * value)) : static_cast<int64_t>(value);
@@ -236,6 +130,147 @@ std::string Join(const std::vector<std::string>& items) {
   return "[" + out + "]";
 }
 
+// ---- training progress: what a checkpoint must restore besides tensors ---------------------
+
+// The layout the data position depends on: resuming with a different one would visit other
+// examples, so it is refused.
+struct DataLayout {
+  int64_t world_size, per_device_train_batch_size, gradient_accumulation_steps, seed, num_train_examples;
+  bool group_by_length;
+  nlohmann::json ToJson() const {
+    return {{"world_size", world_size}, {"per_device_train_batch_size", per_device_train_batch_size},
+            {"gradient_accumulation_steps", gradient_accumulation_steps}, {"seed", seed},
+            {"num_train_examples", num_train_examples}, {"group_by_length", group_by_length}};
+  }
+};
+
+struct Progress {
+  int64_t global_step = 0;
+  int64_t scheduler_step = 0;    // optimizer steps taken (fp16 overflow steps are not)
+  int64_t epoch = 0;             // where the next batch comes from
+  int64_t next_batch = 0;
+  int64_t last_logged_step = 0;
+  double total_loss = 0;         // sum of the logged mean losses times their steps
+  double epoch_progress = 0;     // Trainer's fractional epoch
+  double total_flos = 0;         // Trainer's estimate: 6 x non-embedding parameters x tokens
+  std::optional<double> best_metric;
+  int64_t best_global_step = -1;
+  std::string best_model_checkpoint;
+  nlohmann::json log_history = nlohmann::json::array();
+};
+
+nlohmann::json TrainrtState(const Progress& p, const DataLayout& layout) {
+  return {{"format", "trainrt training state 1"}, {"global_step", p.global_step},
+          {"scheduler_step", p.scheduler_step}, {"epoch", p.epoch}, {"next_batch", p.next_batch},
+          {"last_logged_step", p.last_logged_step}, {"total_loss", p.total_loss},
+          {"epoch_progress", p.epoch_progress}, {"total_flos", p.total_flos}, {"layout", layout.ToJson()}};
+}
+
+// Trainer's trainer_state.json (TrainerState fields, sorted when written).
+nlohmann::json TrainerState(const Progress& p, const FinetuneArgs& args, int64_t max_steps, int64_t num_epochs,
+                            int64_t logging_steps, int64_t eval_steps, int64_t save_steps) {
+  auto or_null = [](bool has, auto value) { return has ? nlohmann::json(value) : nlohmann::json(nullptr); };
+  return {{"best_global_step", or_null(p.best_global_step >= 0, p.best_global_step)},
+          {"best_metric", or_null(p.best_metric.has_value(), p.best_metric.value_or(0.0))},
+          {"best_model_checkpoint", or_null(!p.best_model_checkpoint.empty(), p.best_model_checkpoint)},
+          {"epoch", p.epoch_progress}, {"eval_steps", eval_steps}, {"global_step", p.global_step},
+          {"is_hyper_param_search", false}, {"is_local_process_zero", true}, {"is_world_process_zero", true},
+          {"log_history", p.log_history}, {"logging_steps", logging_steps}, {"max_steps", max_steps},
+          {"num_input_tokens_seen", 0}, {"num_train_epochs", num_epochs}, {"save_steps", save_steps},
+          {"stateful_callbacks", {{"TrainerControl", {{"args", {{"should_epoch_stop", false}, {"should_evaluate", false},
+                                                                {"should_log", false}, {"should_save", true},
+                                                                {"should_training_stop", false}}},
+                                                      {"attributes", nlohmann::json::object()}}}}},
+          {"total_flos", p.total_flos}, {"train_batch_size", args.per_device_train_batch_size},
+          {"trial_name", nullptr}, {"trial_params", nullptr}};
+}
+
+// Restores progress from the two state files; the error names the setting that differs.
+Status RestoreProgress(const LoadedCheckpoint& c, const std::string& path, const DataLayout& layout, Progress& p) {
+  const nlohmann::json& s = c.trainrt_state;
+  try {
+    const nlohmann::json expected = layout.ToJson();
+    for (const auto& [key, value] : expected.items()) {
+      if (s.at("layout").at(key) != value) {
+        return Status::InvalidArgument(path + " was written with " + key + " " + s["layout"][key].dump() +
+                                       ", this run has " + value.dump() +
+                                       ": resume with the same settings, or pass --resume_from_checkpoint False");
+      }
+    }
+    p.global_step = s.at("global_step").get<int64_t>();
+    p.scheduler_step = s.at("scheduler_step").get<int64_t>();
+    p.epoch = s.at("epoch").get<int64_t>();
+    p.next_batch = s.at("next_batch").get<int64_t>();
+    p.last_logged_step = s.at("last_logged_step").get<int64_t>();
+    p.total_loss = s.at("total_loss").get<double>();
+    p.epoch_progress = s.at("epoch_progress").get<double>();
+    p.total_flos = s.at("total_flos").get<double>();
+    const nlohmann::json& t = c.trainer_state;
+    p.log_history = t.at("log_history");
+    if (!t.at("best_metric").is_null()) p.best_metric = t["best_metric"].get<double>();
+    if (!t.at("best_global_step").is_null()) p.best_global_step = t["best_global_step"].get<int64_t>();
+    if (!t.at("best_model_checkpoint").is_null()) p.best_model_checkpoint = t["best_model_checkpoint"].get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(path + "/trainrt_state.json or trainer_state.json: " + e.what());
+  }
+  return Status::Ok();
+}
+
+// The generator states of this process: CPU, and CUDA for `device` when training there.
+void SaveRngState(const at::Device& device, TensorMap& out) {
+  at::Generator cpu = at::detail::getDefaultCPUGenerator();
+  out["rng.cpu"] = cpu.get_state();
+  if (device.is_cuda()) {
+    at::Generator gpu = at::globalContext().defaultGenerator(device);
+    out["rng.cuda"] = gpu.get_state();
+  }
+}
+
+Status RestoreRngState(const at::Device& device, const TensorMap& state) {
+  auto cpu = state.find("rng.cpu");
+  if (cpu == state.end()) return Status::NotFound("rank state: rng.cpu missing");
+  at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
+  cpu_gen.set_state(cpu->second);
+  if (device.is_cuda()) {
+    auto cuda = state.find("rng.cuda");
+    at::Generator gpu_gen = at::globalContext().defaultGenerator(device);
+    if (cuda != state.end()) gpu_gen.set_state(cuda->second);
+  }
+  return Status::Ok();
+}
+
+// How old a checkpoint is, for the resume line ("3m12s").
+std::string AgeOf(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "?";
+  const long long seconds = std::max<long long>(0, static_cast<long long>(::time(nullptr) - st.st_mtime));
+  char out[64];
+  if (seconds >= 3600) {
+    std::snprintf(out, sizeof out, "%lldh%02lldm", seconds / 3600, seconds / 60 % 60);
+  } else {
+    std::snprintf(out, sizeof out, "%lldm%02llds", seconds / 60, seconds % 60);
+  }
+  return out;
+}
+
+// The checkpoint --resume_from_checkpoint names: "auto" the newest valid one or none, "True" the
+// newest valid one (an error without one), "False" none, else that folder (it must verify).
+Result<std::string> ChooseCheckpoint(const FinetuneArgs& args) {
+  const std::string& r = args.resume_from_checkpoint;
+  if (r == "False" || r == "false" || r == "no" || r == "none" || r == "None" || r.empty()) return std::string();
+  RemoveStagingFolders(args.output_dir);
+  if (r == "auto" || r == "True" || r == "true") {
+    std::string found = NewestValidCheckpoint(args.output_dir);
+    if (found.empty() && r != "auto") {
+      return Status::NotFound("--resume_from_checkpoint True: no valid checkpoint in " + args.output_dir);
+    }
+    return found;
+  }
+  Status s = VerifyCheckpoint(r);
+  if (!s.ok()) return s.WithContext("--resume_from_checkpoint");
+  return r;
+}
+
 }  // namespace
 
 Result<std::string> ResolveModelPath(const std::string& name, const runtime::EnvMap& env) {
@@ -279,6 +314,11 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
                                    " workers is not available in this build yet; run one worker (TRAINRT_NUM_GPUS=1)");
   }
   for (const auto& arg : args.ignored) std::fprintf(stderr, "trainrt-finetune: ignoring argument %s\n", arg.c_str());
+  for (const auto& w : args.warnings) std::fprintf(stderr, "trainrt-finetune: warning: %s\n", w.c_str());
+  // From SIGTERM to a forced exit: inside the launcher's 90 s grace and SageMaker's 120 s.
+  auto stop_deadline = runtime::EnvInt(env, "TRAINRT_STOP_DEADLINE_SECONDS", 85, 1, 3600, "seconds from 1 to 3600");
+  if (!stop_deadline.ok()) return stop_deadline.status();
+  InstallStopHandlers(static_cast<unsigned>(*stop_deadline));
 
   auto model_path = ResolveModelPath(args.model_name_or_path, env);
   if (!model_path.ok()) return model_path.status();
@@ -327,10 +367,13 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   const EncodedSet eval = Encode(eval_examples, *labels, *tokenizer, max_length);
   const int32_t pad_id = tokenizer->pad_id();
 
-  std::vector<at::Tensor> decay, no_decay, all_params;
+  std::vector<std::pair<std::string, at::Tensor>> decay, no_decay;
+  std::vector<at::Tensor> all_params;
+  double non_embedding_params = 0;
   for (const auto& item : model.named_parameters()) {
-    (Decays(item.key()) ? decay : no_decay).push_back(item.value());
+    (Decays(item.key()) ? decay : no_decay).emplace_back(item.key(), item.value());
     all_params.push_back(item.value());
+    if (item.key().find("embeddings") == std::string::npos) non_embedding_params += static_cast<double>(item.value().numel());
   }
   AdamW optimizer(AdamWOptions{args.adam_beta1, args.adam_beta2, args.adam_epsilon});
   optimizer.AddGroup(decay, args.weight_decay);  // transformers' order: the decay group first
@@ -348,41 +391,116 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
                                                : static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) * args.warmup_ratio));
   const int64_t logging_steps = std::max<int64_t>(1, StepsFor(args.logging_steps, max_steps));
   const int64_t eval_steps = args.eval_steps > 0 ? std::max<int64_t>(1, StepsFor(args.eval_steps, max_steps)) : logging_steps;
+  const int64_t save_steps = std::max<int64_t>(1, StepsFor(args.save_steps, max_steps));
   const double progress_seconds = std::stod(runtime::EnvOr(env, "TRAINRT_PROGRESS_SECONDS", "30"));
+  LossScaler scaler(args.fp16, device);
+  const DataLayout layout{world, args.per_device_train_batch_size, ga, args.seed, n, args.group_by_length};
+
+  // ---- resume: the newest valid checkpoint, unless told otherwise ----
+  Progress progress;
+  at::Tensor loss_since_log = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
+  auto resume_path = ChooseCheckpoint(args);
+  if (!resume_path.ok()) return resume_path.status();
+  if (resume_path->empty()) {
+    std::fprintf(stderr, "trainrt-finetune: no checkpoint to resume from in %s: starting fresh\n", args.output_dir.c_str());
+  } else {
+    const std::string& path = *resume_path;
+    auto loaded = LoadTrainingCheckpoint(path, /*rank=*/0, static_cast<int>(world));
+    if (!loaded.ok()) return loaded.status();
+    TRAINRT_RETURN_IF_ERROR(RestoreProgress(*loaded, path, layout, progress));
+    auto restored = LoadWeights(model, loaded->model);
+    if (!restored.ok()) return restored.status().WithContext(path);
+    if (!restored->missing.empty()) return Status::InvalidArgument(path + ": weights missing: " + Join(restored->missing));
+    TRAINRT_RETURN_IF_ERROR(optimizer.LoadState(loaded->optimizer).WithContext(path + "/optimizer.safetensors"));
+    TRAINRT_RETURN_IF_ERROR(RestoreRngState(device, loaded->rank_state).WithContext(path));
+    if (auto it = loaded->rank_state.find("loss_since_log"); it != loaded->rank_state.end()) loss_since_log.copy_(it->second);
+    if (scaler.enabled()) {
+      auto scale = loaded->rank_state.find("loss_scale.scale"), tracker = loaded->rank_state.find("loss_scale.growth_tracker");
+      if (scale != loaded->rank_state.end() && tracker != loaded->rank_state.end()) scaler.Restore(scale->second, tracker->second);
+    }
+    std::fprintf(stderr, "trainrt-finetune: resuming from %s (written %s ago): step %lld of %lld, epoch %lld, batch %lld\n",
+                 path.c_str(), AgeOf(path + "/" + kCheckpointManifest).c_str(),
+                 static_cast<long long>(progress.global_step), static_cast<long long>(max_steps),
+                 static_cast<long long>(progress.epoch), static_cast<long long>(progress.next_batch));
+  }
   if (args.bf16 || args.fp16) {
     at::autocast::set_autocast_dtype(device.type(), args.bf16 ? at::kBFloat16 : at::kHalf);
     at::autocast::set_autocast_enabled(device.type(), true);
   }
-  LossScaler scaler(args.fp16, device);
   std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %zu labels, %lld steps "
-               "(%lld epochs x %lld), batch %lld x %lld accumulation%s\n", model.architecture().c_str(),
+               "(%lld epochs x %lld), batch %lld x %lld accumulation%s, checkpoints in %s\n", model.architecture().c_str(),
                model_path->c_str(), device.str().c_str(), static_cast<long long>(n), eval.labels.size(),
                labels->names.size(), static_cast<long long>(max_steps), static_cast<long long>(num_epochs),
                static_cast<long long>(updates_per_epoch), static_cast<long long>(args.per_device_train_batch_size),
-               static_cast<long long>(ga), args.bf16 ? ", bf16 autocast" : args.fp16 ? ", fp16 autocast with loss scaling" : "");
+               static_cast<long long>(ga), args.bf16 ? ", bf16 autocast" : args.fp16 ? ", fp16 autocast with loss scaling" : "",
+               args.output_dir.c_str());
+
+  ModelFilesInfo files{model.architecture(), &*config, &labels->names, &*tokenizer, *model_path};
+  CheckpointWriter writer(args.output_dir, files, args.save_total_limit);
+  writer.set_best_step(progress.best_global_step);
+  int64_t last_saved_step = resume_path->empty() ? -1 : progress.global_step;
+  // Snapshots the state after an optimizer step and writes it (in the background unless `wait`).
+  auto save_checkpoint = [&](bool wait) -> Status {
+    CheckpointSnapshot snap;
+    snap.step = progress.global_step;
+    snap.world_size = static_cast<int>(world);
+    snap.model = ModelWeights(model);
+    snap.optimizer = optimizer.SaveState();
+    SaveRngState(device, snap.rank_state);
+    snap.rank_state["loss_since_log"] = loss_since_log.to(at::kCPU, false, true);
+    if (scaler.enabled()) {
+      snap.rank_state["loss_scale.scale"] = scaler.scale().to(at::kCPU, false, true);
+      snap.rank_state["loss_scale.growth_tracker"] = scaler.growth_tracker().to(at::kCPU, false, true);
+    }
+    if (progress.best_global_step == progress.global_step) {
+      progress.best_model_checkpoint = args.output_dir + "/checkpoint-" + std::to_string(progress.global_step);
+      writer.set_best_step(progress.best_global_step);
+    }
+    snap.trainer_state = TrainerState(progress, args, max_steps, num_epochs, logging_steps, eval_steps, save_steps);
+    snap.trainrt_state = TrainrtState(progress, layout);
+    last_saved_step = progress.global_step;
+    TRAINRT_RETURN_IF_ERROR(writer.Save(std::move(snap), /*background=*/!wait));
+    return wait ? writer.Wait() : Status::Ok();
+  };
 
   // ---- training loop ----
   const auto start = Clock::now();
   auto last_progress = start;
-  int64_t global_step = 0, last_logged_step = 0, scheduler_step = 0;
-  at::Tensor loss_since_log = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
-  double total_loss = 0;
-  double epoch_progress = 0;
-  nlohmann::json log_history = nlohmann::json::array();  // Trainer's state.log_history, full precision
-  // Evaluates on the test channel and prints Trainer's eval dict; `record` adds it to log_history.
+  const int64_t first_step = progress.global_step;
+  // Evaluates on the test channel and prints Trainer's eval dict; `record` adds it to log_history
+  // and tracks the best metric.
   auto evaluate = [&](bool record) {
     LogDict metrics = Evaluate(model, eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
-    if (record) log_history.push_back(HistoryEntry(metrics, epoch_progress, global_step));
-    metrics.emplace_back("epoch", PyRound(epoch_progress, 2));
+    if (record) {
+      progress.log_history.push_back(HistoryEntry(metrics, progress.epoch_progress, progress.global_step));
+      if (!args.metric_for_best_model.empty()) {
+        const std::string key = args.metric_for_best_model.rfind("eval_", 0) == 0 ? args.metric_for_best_model
+                                                                                 : "eval_" + args.metric_for_best_model;
+        const bool greater = key.size() < 4 || key.compare(key.size() - 4, 4, "loss") != 0;
+        for (const auto& [k, v] : metrics) {
+          if (k != key || !std::holds_alternative<double>(v)) continue;
+          const double value = std::get<double>(v);
+          if (!progress.best_metric || (greater ? value > *progress.best_metric : value < *progress.best_metric)) {
+            progress.best_metric = value;
+            progress.best_global_step = progress.global_step;
+          }
+        }
+      }
+    }
+    metrics.emplace_back("epoch", PyRound(progress.epoch_progress, 2));
     PrintLine(PythonDictLine(metrics));
     return metrics;
   };
-  for (int64_t epoch = 0; epoch < num_epochs && global_step < max_steps; ++epoch) {
+  for (int64_t epoch = progress.epoch; epoch < num_epochs && progress.global_step < max_steps; ++epoch) {
+    if (StopRequested()) break;
     const auto batches = EpochBatches(train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length);
+    // A resumed epoch starts at the saved position: seeking, not replaying.
+    const size_t first_batch = epoch == progress.epoch ? static_cast<size_t>(progress.next_batch) : 0;
+    if (first_batch >= batches.size()) continue;
     // The next batch is collated (and copied to the device) on a helper thread while this one runs.
     auto collate = [&](size_t i) { return Collate(train, batches[i], pad_id, device); };
-    std::future<Batch> next = std::async(std::launch::async, collate, 0);
-    for (size_t b = 0; b < batches.size() && global_step < max_steps; ++b) {
+    std::future<Batch> next = std::async(std::launch::async, collate, first_batch);
+    for (size_t b = first_batch; b < batches.size() && progress.global_step < max_steps; ++b) {
       // The accumulation window this batch belongs to (the last one of an epoch may be shorter).
       const int64_t window_start = static_cast<int64_t>(b) / ga * ga;
       const int64_t window = std::min<int64_t>(ga, static_cast<int64_t>(batches.size()) - window_start);
@@ -395,27 +513,31 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       // each forward's region ends, so must we, or later steps would see stale weights.
       if (args.bf16 || args.fp16) at::autocast::clear_cache();
       loss_since_log.add_(loss.detach());
+      progress.total_flos += 6.0 * non_embedding_params * static_cast<double>(batch.input_ids.numel());
       if (static_cast<int64_t>(b) - window_start + 1 < window) continue;  // more micro-batches to accumulate
 
       const bool finite = scaler.Unscale(all_params);  // fp16: gradients back to their true scale
       at::Tensor grad_norm = ClipGradNorm(all_params, args.max_grad_norm);
-      const double lr = args.learning_rate * LinearSchedule(scheduler_step, warmup, max_steps);
+      const double lr = args.learning_rate * LinearSchedule(progress.scheduler_step, warmup, max_steps);
       if (finite) {  // an overflowed fp16 step is skipped, and so is its schedule step (Trainer)
         optimizer.Step(lr);
-        ++scheduler_step;
+        ++progress.scheduler_step;
       }
       scaler.Update();
       optimizer.ZeroGrad();
-      ++global_step;
-      epoch_progress = static_cast<double>(epoch) + static_cast<double>(b + 1) / static_cast<double>(batches.size());
+      ++progress.global_step;
+      const bool epoch_done = b + 1 == batches.size();
+      progress.epoch = epoch_done ? epoch + 1 : epoch;
+      progress.next_batch = epoch_done ? 0 : static_cast<int64_t>(b) + 1;
+      progress.epoch_progress = static_cast<double>(epoch) + static_cast<double>(b + 1) / static_cast<double>(batches.size());
+      const int64_t step = progress.global_step;
 
-      // ---- diagnostics: logs, evaluation, progress (the only host synchronisations) ----
-      const bool log_now = global_step % logging_steps == 0 || (args.logging_first_step && global_step == 1);
-      if (log_now) {
-        const double loss_value = loss_since_log.item<double>() / static_cast<double>(global_step - last_logged_step);
-        total_loss += loss_value * static_cast<double>(global_step - last_logged_step);
+      // ---- logs, evaluation, checkpoints, progress (the only host synchronisations) ----
+      if (step % logging_steps == 0 || (args.logging_first_step && step == 1)) {
+        const double loss_value = loss_since_log.item<double>() / static_cast<double>(step - progress.last_logged_step);
+        progress.total_loss += loss_value * static_cast<double>(step - progress.last_logged_step);
         loss_since_log.zero_();
-        last_logged_step = global_step;
+        progress.last_logged_step = step;
         LogDict line = {{"loss", PyRound(loss_value, 4)}};
         nlohmann::json entry = {{"loss", loss_value}};
         if (args.max_grad_norm > 0) {
@@ -423,50 +545,75 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
           entry["grad_norm"] = std::get<double>(line.back().second);
         }
         line.emplace_back("learning_rate", lr);
-        line.emplace_back("epoch", PyRound(epoch_progress, 2));
+        line.emplace_back("epoch", PyRound(progress.epoch_progress, 2));
         PrintLine(PythonDictLine(line));
         entry["learning_rate"] = lr;
-        entry["epoch"] = epoch_progress;
-        entry["step"] = global_step;
-        log_history.push_back(entry);
+        entry["epoch"] = progress.epoch_progress;
+        entry["step"] = step;
+        progress.log_history.push_back(entry);
       }
-      if (args.eval_strategy == "steps" && global_step % eval_steps == 0 && !eval.labels.empty()) evaluate(true);
+      const bool last_step = step == max_steps;
+      if (!eval.labels.empty() && ((args.eval_strategy == "steps" && step % eval_steps == 0) ||
+                                   (args.eval_strategy == "epoch" && (epoch_done || last_step)))) {
+        evaluate(true);
+      }
+      const bool save_now = (args.save_strategy == "steps" && (step % save_steps == 0 || last_step)) ||
+                            (args.save_strategy == "epoch" && (epoch_done || last_step));
+      if (StopRequested()) {  // SIGTERM: this step is done; checkpoint it and stop
+        if (last_saved_step != step) TRAINRT_RETURN_IF_ERROR(save_checkpoint(/*wait=*/true));
+        TRAINRT_RETURN_IF_ERROR(writer.Wait());
+        return Status::Cancelled("stopped by " + std::string(StopSignal() == SIGINT ? "SIGINT" : "SIGTERM") +
+                                 " after step " + std::to_string(step) + " of " + std::to_string(max_steps) + "; " +
+                                 args.output_dir + "/checkpoint-" + std::to_string(step) +
+                                 " is complete: run the same command again to resume");
+      }
+      if (save_now) TRAINRT_RETURN_IF_ERROR(save_checkpoint(/*wait=*/false));
       const auto now = Clock::now();
       if (std::chrono::duration<double>(now - last_progress).count() >= progress_seconds) {
         last_progress = now;
         const double elapsed = std::chrono::duration<double>(now - start).count();
-        const double rate = static_cast<double>(global_step * args.per_device_train_batch_size * ga) / elapsed;
-        const double eta = elapsed / static_cast<double>(global_step) * static_cast<double>(max_steps - global_step);
+        const double rate = static_cast<double>((step - first_step) * args.per_device_train_batch_size * ga) / elapsed;
+        const double eta = elapsed / static_cast<double>(step - first_step) * static_cast<double>(max_steps - step);
         std::fprintf(stderr, "trainrt-finetune: step %lld/%lld (%.0f%%), %.1f samples/s, ETA %d:%02d:%02d\n",
-                     static_cast<long long>(global_step), static_cast<long long>(max_steps),
-                     100.0 * static_cast<double>(global_step) / static_cast<double>(max_steps), rate,
+                     static_cast<long long>(step), static_cast<long long>(max_steps),
+                     100.0 * static_cast<double>(step) / static_cast<double>(max_steps), rate,
                      static_cast<int>(eta) / 3600, static_cast<int>(eta) / 60 % 60, static_cast<int>(eta) % 60);
       }
     }
-    if (args.eval_strategy == "epoch" && !eval.labels.empty()) evaluate(true);
   }
-  if (global_step > last_logged_step) {
-    total_loss += loss_since_log.item<double>();
+  TRAINRT_RETURN_IF_ERROR(writer.Wait());
+  if (StopRequested() && progress.global_step < max_steps) {  // stopped before the first step of this run
+    return Status::Cancelled("stopped by a signal before training step " + std::to_string(progress.global_step + 1) +
+                             "; nothing new to checkpoint");
   }
+  if (progress.global_step > progress.last_logged_step) progress.total_loss += loss_since_log.item<double>();
 
-  // ---- summary, final evaluation, export ----
+  // ---- summary, best model, final evaluation, export ----
   const double runtime = std::chrono::duration<double>(Clock::now() - start).count();
   const double samples = args.max_steps > 0 ? static_cast<double>(max_steps * args.per_device_train_batch_size * ga)
                                             : static_cast<double>(n) * args.num_train_epochs;
   LogDict summary = {{"train_runtime", PyRound(runtime, 4)},
                      {"train_samples_per_second", PyRound(samples / runtime, 3)},
                      {"train_steps_per_second", PyRound(static_cast<double>(max_steps) / runtime, 3)},
-                     {"train_loss", total_loss / std::max<double>(static_cast<double>(global_step), 0.001)},
-                     {"epoch", PyRound(epoch_progress, 2)}};
+                     {"total_flos", progress.total_flos},
+                     {"train_loss", progress.total_loss / std::max<double>(static_cast<double>(progress.global_step), 0.001)},
+                     {"epoch", PyRound(progress.epoch_progress, 2)}};
   PrintLine(PythonDictLine(summary));
   PrintLine(ResultsBlock("train results", summary));
-  log_history.push_back(HistoryEntry(summary, epoch_progress, global_step));
-  nlohmann::json state = {{"global_step", global_step}, {"max_steps", max_steps}, {"epoch", epoch_progress},
-                          {"num_train_epochs", num_epochs}, {"logging_steps", logging_steps},
-                          {"train_batch_size", args.per_device_train_batch_size}, {"log_history", log_history}};
+  progress.log_history.push_back(HistoryEntry(summary, progress.epoch_progress, progress.global_step));
   TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
-  TRAINRT_RETURN_IF_ERROR(
-      runtime::WriteFileAtomically(args.output_data_dir + "/trainer_state.json", state.dump(2) + "\n"));
+  TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(
+      args.output_data_dir + "/trainer_state.json",
+      TrainerState(progress, args, max_steps, num_epochs, logging_steps, eval_steps, save_steps).dump(2) + "\n"));
+  if (args.load_best_model_at_end && !progress.best_model_checkpoint.empty() &&
+      runtime::PathExists(progress.best_model_checkpoint)) {
+    std::fprintf(stderr, "Loading best model from %s (score: %s).\n", progress.best_model_checkpoint.c_str(),
+                 PythonDictLine({{"", *progress.best_metric}}).substr(6).c_str());
+    auto best = LoadModelWeights(progress.best_model_checkpoint);
+    if (!best.ok()) return best.status();
+    auto loaded = LoadWeights(model, *best);
+    if (!loaded.ok()) return loaded.status().WithContext(progress.best_model_checkpoint);
+  }
   if (!eval.labels.empty()) {
     const std::string block = ResultsBlock("eval results", evaluate(false));
     PrintLine(block);
@@ -474,8 +621,8 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
         runtime::WriteFileAtomically(args.output_data_dir + "/eval_results.txt", block.substr(block.find('\n') + 1)));
   }
   if (args.bf16 || args.fp16) at::autocast::set_autocast_enabled(device.type(), false);
-  model.to(at::kCPU);
-  TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, model, *config, labels->names, *tokenizer, *model_path));
+  TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, ModelWeights(model), model.architecture(), *config, labels->names,
+                                      *tokenizer, *model_path));
   std::fprintf(stderr, "trainrt-finetune: model saved to %s\n", args.model_dir.c_str());
   return Status::Ok();
 }

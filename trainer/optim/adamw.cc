@@ -5,9 +5,12 @@
 
 namespace trainrt::trainer {
 
-void AdamW::AddGroup(std::vector<at::Tensor> params, double weight_decay) {
+void AdamW::AddGroup(std::vector<std::pair<std::string, at::Tensor>> named_params, double weight_decay) {
   Group g;
-  g.params = std::move(params);
+  for (auto& [name, param] : named_params) {
+    g.names.push_back(name);
+    g.params.push_back(param);
+  }
   g.weight_decay = weight_decay;
   groups_.push_back(std::move(g));
 }
@@ -37,6 +40,42 @@ void AdamW::Step(double lr) {
     at::_fused_adamw_(params, grads, exp_avg, exp_avg_sq, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1,
                       options_.beta2, g.weight_decay, options_.eps, /*amsgrad=*/false, /*maximize=*/false);
   }
+}
+
+std::map<std::string, at::Tensor> AdamW::SaveState() const {
+  std::map<std::string, at::Tensor> state;
+  for (const Group& g : groups_) {
+    for (size_t i = 0; i < g.exp_avg.size(); ++i) {
+      state[g.names[i] + ".exp_avg"] = g.exp_avg[i].detach().to(at::kCPU, /*non_blocking=*/false, /*copy=*/true);
+      state[g.names[i] + ".exp_avg_sq"] = g.exp_avg_sq[i].detach().to(at::kCPU, false, true);
+      state[g.names[i] + ".step"] = g.step[i].to(at::kCPU, false, true);
+    }
+  }
+  return state;
+}
+
+runtime::Status AdamW::LoadState(const std::map<std::string, at::Tensor>& state) {
+  if (state.empty()) return runtime::Status::Ok();  // saved before the first step
+  at::NoGradGuard no_grad;
+  for (Group& g : groups_) {
+    g.exp_avg.clear();
+    g.exp_avg_sq.clear();
+    g.step.clear();
+    for (size_t i = 0; i < g.params.size(); ++i) {
+      for (const char* suffix : {".exp_avg", ".exp_avg_sq", ".step"}) {
+        auto it = state.find(g.names[i] + suffix);
+        if (it == state.end()) return runtime::Status::NotFound("optimizer state '" + g.names[i] + suffix + "' missing");
+        const bool is_step = std::string(suffix) == ".step";
+        if (!is_step && it->second.sizes() != g.params[i].sizes()) {
+          return runtime::Status::InvalidArgument("optimizer state '" + g.names[i] + suffix + "' has the wrong shape");
+        }
+        at::Tensor t = is_step ? it->second.to(g.params[i].device(), at::kFloat, false, true)
+                               : it->second.to(g.params[i].device(), g.params[i].scalar_type(), false, true);
+        (is_step ? g.step : std::string(suffix) == ".exp_avg" ? g.exp_avg : g.exp_avg_sq).push_back(t);
+      }
+    }
+  }
+  return runtime::Status::Ok();
 }
 
 void AdamW::ZeroGrad() {

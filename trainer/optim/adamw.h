@@ -5,9 +5,13 @@
 #ifndef TRAINRT_TRAINER_OPTIM_ADAMW_H_
 #define TRAINRT_TRAINER_OPTIM_ADAMW_H_
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
+
+#include "runtime/status.h"
 
 namespace trainrt::trainer {
 
@@ -20,17 +24,23 @@ struct AdamWOptions {
 class AdamW {
  public:
   struct Group {
+    std::vector<std::string> names;  // the parameters' model names, for the saved state
     std::vector<at::Tensor> params;
     double weight_decay = 0.0;
     std::vector<at::Tensor> exp_avg, exp_avg_sq, step;  // filled lazily, like torch's state
   };
 
   explicit AdamW(AdamWOptions options) : options_(options) {}
-  void AddGroup(std::vector<at::Tensor> params, double weight_decay);
+  void AddGroup(std::vector<std::pair<std::string, at::Tensor>> named_params, double weight_decay);
   // One update at learning rate `lr` for every parameter that has a gradient.
   void Step(double lr);
   void ZeroGrad();  // sets gradients to undefined (torch's set_to_none=True)
   std::vector<Group>& groups() { return groups_; }
+
+  // The state as CPU copies named "<parameter>.exp_avg", ".exp_avg_sq", ".step"; empty before the
+  // first step. LoadState takes such a map back; the error names a missing or mis-shaped entry.
+  std::map<std::string, at::Tensor> SaveState() const;
+  runtime::Status LoadState(const std::map<std::string, at::Tensor>& state);
 
  private:
   AdamWOptions options_;

@@ -1,0 +1,108 @@
+#include "trainer/checkpoint/training_checkpoint.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <ATen/ATen.h>
+
+#include "runtime/file_util.h"
+#include "trainer/checkpoint/checkpoint_folder.h"
+#include "trainer/export_model.h"
+
+namespace trainrt::trainer {
+namespace {
+
+using runtime::Result;
+using runtime::Status;
+
+constexpr char kOptimizerFile[] = "optimizer.safetensors";
+constexpr char kTrainerStateFile[] = "trainer_state.json";
+constexpr char kTrainrtStateFile[] = "trainrt_state.json";
+
+// Python's json.dumps(indent=2, sort_keys=True) + "\n", as Trainer writes trainer_state.json.
+std::string PrettyJson(const nlohmann::json& j) { return j.dump(2, ' ', /*ensure_ascii=*/true) + "\n"; }
+
+Result<nlohmann::json> ReadJson(const std::string& path) {
+  auto text = runtime::ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument(path + ": not a JSON object");
+  return j;
+}
+
+}  // namespace
+
+std::string RankStateFile(int rank, int world_size) {
+  return world_size > 1 ? "rng_state_" + std::to_string(rank) + ".safetensors" : "rng_state.safetensors";
+}
+
+Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path, int rank, int world_size) {
+  LoadedCheckpoint c;
+  auto model = LoadModelWeights(path);
+  if (!model.ok()) return model.status();
+  c.model = std::move(*model);
+  if (runtime::PathExists(path + "/" + kOptimizerFile)) {
+    auto optimizer = ReadSafetensors(path + "/" + kOptimizerFile);
+    if (!optimizer.ok()) return optimizer.status();
+    c.optimizer = std::move(optimizer->tensors);
+  }
+  auto rank_state = ReadSafetensors(path + "/" + RankStateFile(rank, world_size));
+  if (!rank_state.ok()) return rank_state.status();
+  c.rank_state = std::move(rank_state->tensors);
+  auto trainer_state = ReadJson(path + "/" + kTrainerStateFile);
+  if (!trainer_state.ok()) return trainer_state.status();
+  c.trainer_state = std::move(*trainer_state);
+  auto trainrt_state = ReadJson(path + "/" + kTrainrtStateFile);
+  if (!trainrt_state.ok()) return trainrt_state.status();
+  c.trainrt_state = std::move(*trainrt_state);
+  return c;
+}
+
+CheckpointWriter::CheckpointWriter(std::string dir, ModelFilesInfo info, int64_t save_total_limit)
+    : dir_(std::move(dir)), info_(info), save_total_limit_(save_total_limit) {}
+
+CheckpointWriter::~CheckpointWriter() { (void)Wait(); }
+
+Status CheckpointWriter::Wait() {
+  if (thread_.joinable()) thread_.join();
+  Status s = result_;
+  result_ = Status::Ok();
+  return s;
+}
+
+Status CheckpointWriter::Save(CheckpointSnapshot snapshot, bool background) {
+  TRAINRT_RETURN_IF_ERROR(Wait());
+  if (!background) return Write(snapshot);
+  thread_ = std::thread([this, s = std::move(snapshot)] { result_ = Write(s); });
+  return Status::Ok();
+}
+
+Status CheckpointWriter::Write(const CheckpointSnapshot& snapshot) {
+  const auto start = std::chrono::steady_clock::now();
+  if (last_bytes_ > 0) TRAINRT_RETURN_IF_ERROR(CheckFreeSpace(dir_, last_bytes_ / 5 * 6));
+  auto staging = BeginCheckpoint(dir_, snapshot.step);
+  if (!staging.ok()) return staging.status();
+  const std::string& d = *staging;
+  if (snapshot.write_shared_files) {
+    TRAINRT_RETURN_IF_ERROR(ExportModel(d, snapshot.model, info_.architecture, *info_.config, *info_.label_names,
+                                        *info_.tokenizer, info_.tokenizer_dir));
+    TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + kOptimizerFile, snapshot.optimizer, {{"format", "trainrt-adamw"}}));
+    TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainerStateFile, PrettyJson(snapshot.trainer_state)));
+    TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainrtStateFile, PrettyJson(snapshot.trainrt_state)));
+  }
+  TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + RankStateFile(snapshot.rank, snapshot.world_size),
+                                           snapshot.rank_state, {{"format", "trainrt-rank-state"}}));
+  auto bytes = CommitCheckpoint(d, dir_, snapshot.step);
+  if (!bytes.ok()) return bytes.status();
+  last_bytes_ = *bytes;
+  for (const std::string& old : RotateCheckpoints(dir_, save_total_limit_, best_step_)) {
+    std::printf("Deleting older checkpoint [%s] due to args.save_total_limit\n", old.c_str());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("trainrt: saved checkpoint-%lld: checkpoint_seconds = %.3f, checkpoint_bytes = %llu\n",
+              static_cast<long long>(snapshot.step), seconds, static_cast<unsigned long long>(*bytes));
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
+}  // namespace trainrt::trainer

@@ -1,0 +1,89 @@
+// A training checkpoint's contents and its writer. `checkpoint-<step>/` holds a loadable Hugging
+// Face model (config.json, model.safetensors, tokenizer files), Trainer's trainer_state.json, and
+// trainrt's own resume state, documented in the README:
+//   optimizer.safetensors             AdamW moments and step counts, by parameter name (rank 0)
+//   rng_state[_<rank>].safetensors    per rank: CPU (and CUDA) generator states, fp16 loss scale,
+//                                     the loss accumulated since the last log line
+//   trainrt_state.json                data position (epoch, next batch), schedule step, counters,
+//                                     best metric, and the layout the data position depends on
+// The writer takes a snapshot (CPU copies) and writes it on a background thread, so training goes
+// on while the files are written; crash consistency comes from checkpoint_folder.h.
+#ifndef TRAINRT_TRAINER_CHECKPOINT_TRAINING_CHECKPOINT_H_
+#define TRAINRT_TRAINER_CHECKPOINT_TRAINING_CHECKPOINT_H_
+
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/status.h"
+#include "trainer/model/model_config.h"
+#include "trainer/model/safetensors.h"
+#include "trainer/tokenizer/wordpiece_tokenizer.h"
+
+namespace trainrt::trainer {
+
+// Everything that is the same on every rank and describes the model files.
+struct ModelFilesInfo {
+  std::string architecture;
+  const ModelConfig* config = nullptr;
+  const std::vector<std::string>* label_names = nullptr;
+  const WordPieceTokenizer* tokenizer = nullptr;
+  std::string tokenizer_dir;
+};
+
+struct CheckpointSnapshot {
+  int64_t step = 0;
+  int rank = 0;
+  int world_size = 1;
+  bool write_shared_files = true;  // model, optimizer and state files (rank 0 of data parallel)
+  TensorMap model;                 // CPU copies
+  TensorMap optimizer;
+  TensorMap rank_state;
+  nlohmann::json trainer_state;    // Hugging Face's trainer_state.json
+  nlohmann::json trainrt_state;    // trainrt_state.json
+};
+
+// The file with this rank's RNG and loss-scaler state: rng_state.safetensors for one process,
+// rng_state_<rank>.safetensors with several (Trainer's naming, safetensors instead of pickle).
+std::string RankStateFile(int rank, int world_size);
+
+// What LoadTrainingCheckpoint returns: the same parts as the snapshot.
+struct LoadedCheckpoint {
+  TensorMap model, optimizer, rank_state;
+  nlohmann::json trainer_state, trainrt_state;
+};
+runtime::Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path, int rank, int world_size);
+
+class CheckpointWriter {
+ public:
+  CheckpointWriter(std::string dir, ModelFilesInfo info, int64_t save_total_limit);
+  ~CheckpointWriter();  // waits for a write in flight
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+
+  // Waits for the previous write, then writes `snapshot` in the background (synchronously when
+  // `background` is false). Returns the previous write's error, if any.
+  runtime::Status Save(CheckpointSnapshot snapshot, bool background);
+  // Waits for the write in flight; its error, if any.
+  runtime::Status Wait();
+  // The step of the best checkpoint, kept by rotation (-1: none).
+  void set_best_step(int64_t step) { best_step_ = step; }
+
+ private:
+  runtime::Status Write(const CheckpointSnapshot& snapshot);
+
+  std::string dir_;
+  ModelFilesInfo info_;
+  int64_t save_total_limit_;
+  int64_t best_step_ = -1;
+  uint64_t last_bytes_ = 0;
+  std::thread thread_;
+  runtime::Status result_;
+};
+
+}  // namespace trainrt::trainer
+
+#endif  // TRAINRT_TRAINER_CHECKPOINT_TRAINING_CHECKPOINT_H_

@@ -1,0 +1,41 @@
+// From examples to batches: tokenized examples (EncodedSet), an epoch's batch order (Trainer's
+// randperm(N) seeded seed + epoch, optionally grouped by length), and collation into padded
+// tensors on the training device.
+#ifndef TRAINRT_TRAINER_DATA_BATCHING_H_
+#define TRAINRT_TRAINER_DATA_BATCHING_H_
+
+#include <cstdint>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include "trainer/data/text_classification_data.h"
+#include "trainer/tokenizer/wordpiece_tokenizer.h"
+
+namespace trainrt::trainer {
+
+struct EncodedSet {
+  std::vector<Encoding> inputs;  // unpadded
+  std::vector<int64_t> labels;
+};
+
+// Tokenizes text rows (pre-tokenized rows keep their ids), cut to `max_length`.
+EncodedSet Encode(const std::vector<TextExample>& examples, const LabelMap& labels, const WordPieceTokenizer& tokenizer,
+                  int max_length);
+
+struct Batch {
+  at::Tensor input_ids, attention_mask, token_type_ids, labels;  // [B, L] x3 (padded to the longest), [B]
+};
+
+// The rows `index` of `set`, padded to the longest, on `device` (through pinned memory for CUDA).
+Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t pad_id, const c10::Device& device);
+
+// Epoch `epoch`'s batches: randperm(N) from a CPU generator seeded seed + epoch, cut into batches.
+// With group_by_length, each window of 50 batches is sorted by length first (less padding).
+std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
+                                               bool group_by_length);
+
+}  // namespace trainrt::trainer
+
+#endif  // TRAINRT_TRAINER_DATA_BATCHING_H_
