@@ -19,6 +19,8 @@ constexpr char kUsage[] =
     "code dir) with the toolkit's SM_* environment and --key value arguments, or trainrt-finetune on\n"
     "every GPU of every host when the job names no program, and writes output/success or\n"
     "output/failure. Exit code: 0, or the first failing worker's (128 + signal when killed).\n"
+    "SIGTERM/SIGINT go to every worker; when they all exit 0 (trainrt-finetune checkpoints first),\n"
+    "train exits 0 without output/success: the job stopped, and running it again resumes it.\n"
     "\n"
     "Environment:\n"
     "  TRAINRT_KILL_GRACE_SECONDS   forwarded SIGTERM/SIGINT to SIGKILL (default 90)\n"

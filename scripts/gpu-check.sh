@@ -47,7 +47,8 @@ finetune_gpu() {  # fp32 | bf16 | fp16
   [ "$1" != fp32 ] && precision=(--"$1" True)
   "$bin/trainrt-finetune" --model_name_or_path "$tmp_ft/model" --epochs 2 --train_batch_size 32 --max_seq_length 64 \
     --learning_rate 0.0005 --logging_steps 20 "${precision[@]}" --training_dir "$tmp_ft/data/train" \
-    --test_dir "$tmp_ft/data/test" --model_dir "$dir/model" --output_data_dir "$dir" || return 1
+    --test_dir "$tmp_ft/data/test" --model_dir "$dir/model" --output_data_dir "$dir" --output_dir "$dir/checkpoints" \
+    --save_steps 10 --save_total_limit 2 || return 1
   local tolerances=()
   [ "$1" != fp32 ] && tolerances=(0.02 0.02)
   "$python" "$root/tests/integration/programs/check_export.py" "$dir/model" "$tmp_ft/data/test/data.jsonl" \

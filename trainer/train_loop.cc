@@ -135,10 +135,13 @@ std::string Join(const std::vector<std::string>& items) {
 // The layout the data position depends on: resuming with a different one would visit other
 // examples, so it is refused.
 struct DataLayout {
+  std::string architecture;  // and the labels: a checkpoint of another model or task is refused too
+  std::vector<std::string> labels;
   int64_t world_size, per_device_train_batch_size, gradient_accumulation_steps, seed, num_train_examples;
   bool group_by_length;
   nlohmann::json ToJson() const {
-    return {{"world_size", world_size}, {"per_device_train_batch_size", per_device_train_batch_size},
+    return {{"architecture", architecture}, {"labels", labels}, {"world_size", world_size},
+            {"per_device_train_batch_size", per_device_train_batch_size},
             {"gradient_accumulation_steps", gradient_accumulation_steps}, {"seed", seed},
             {"num_train_examples", num_train_examples}, {"group_by_length", group_by_length}};
   }
@@ -191,8 +194,8 @@ Status RestoreProgress(const LoadedCheckpoint& c, const std::string& path, const
   try {
     const nlohmann::json expected = layout.ToJson();
     for (const auto& [key, value] : expected.items()) {
-      if (s.at("layout").at(key) != value) {
-        return Status::InvalidArgument(path + " was written with " + key + " " + s["layout"][key].dump() +
+      if (!s.at("layout").contains(key) || s["layout"][key] != value) {
+        return Status::InvalidArgument(path + " was written with " + key + " " + s["layout"].value(key, nlohmann::json()).dump() +
                                        ", this run has " + value.dump() +
                                        ": resume with the same settings, or pass --resume_from_checkpoint False");
       }
@@ -394,7 +397,8 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   const int64_t save_steps = std::max<int64_t>(1, StepsFor(args.save_steps, max_steps));
   const double progress_seconds = std::stod(runtime::EnvOr(env, "TRAINRT_PROGRESS_SECONDS", "30"));
   LossScaler scaler(args.fp16, device);
-  const DataLayout layout{world, args.per_device_train_batch_size, ga, args.seed, n, args.group_by_length};
+  const DataLayout layout{model.architecture(), labels->names, world, args.per_device_train_batch_size, ga, args.seed, n,
+                          args.group_by_length};
 
   // ---- resume: the newest valid checkpoint, unless told otherwise ----
   Progress progress;

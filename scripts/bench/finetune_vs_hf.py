@@ -53,7 +53,8 @@ def trainrt(model_dir, data_dir, out_dir, args):
            "--epochs", "1", "--train_batch_size", str(args.batch), "--learning_rate", "5e-05",
            "--max_seq_length", str(args.max_len), "--logging_steps", "1000", "--seed", "42",
            "--training_dir", data_dir + "/train", "--model_dir", out_dir + "/model",
-           "--output_data_dir", out_dir + "/data", "--group_by_length", str(args.group_by_length)]
+           "--output_data_dir", out_dir + "/data", "--group_by_length", str(args.group_by_length),
+           "--save_strategy", "no", "--output_dir", out_dir + "/checkpoints", "--resume_from_checkpoint", "False"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True,
                          env=dict(os.environ, OMP_NUM_THREADS=str(args.threads))).stdout
     line = next(l for l in out.splitlines() if l.startswith("{'train_runtime'"))

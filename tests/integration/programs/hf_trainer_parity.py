@@ -71,7 +71,8 @@ subprocess.run([finetune, "--model_name_or_path", init, "--epochs", str(hp["epoc
                 str(hp["batch"]), "--learning_rate", str(hp["lr"]), "--warmup_steps", str(hp["warmup"]),
                 "--weight_decay", str(hp["wd"]), "--logging_steps", "1", "--gradient_accumulation_steps", str(hp["ga"]), "--seed", str(hp["seed"]),
                 "--max_seq_length", str(hp["max_len"]), "--training_dir", os.path.join(data, "train"),
-                "--model_dir", os.path.join(out, "model"), "--output_data_dir", out], check=True,
+                "--model_dir", os.path.join(out, "model"), "--output_data_dir", out, "--save_strategy", "no",
+                "--resume_from_checkpoint", "False", "--output_dir", os.path.join(out, "checkpoints")], check=True,
                stdout=subprocess.DEVNULL)
 ours = [h for h in json.load(open(os.path.join(out, "trainer_state.json")))["log_history"] if "loss" in h]
 

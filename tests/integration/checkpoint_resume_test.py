@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Checkpoints and resume of trainrt-finetune, with real processes and a tiny BERT (dropout on):
+
+- exact resume: from checkpoints mid-epoch, at an epoch boundary and at the end, the final model is
+  bit-for-bit the uninterrupted run's and every log_history entry (losses, grad norms, learning
+  rates, evaluations) is equal;
+- SIGTERM at random moments (so also mid-accumulation): exit 0 with a complete checkpoint, and the
+  resumed run ends bit-for-bit as the uninterrupted one; through `train` too (no success file
+  while stopped, success after the resume);
+- an empty or missing checkpoint folder starts fresh; a corrupted newest checkpoint is skipped;
+  another layout is refused with a clear error; --save_total_limit keeps the newest and the best;
+  checkpoints are loadable Hugging Face models with Trainer's trainer_state.json keys.
+
+usage: checkpoint_resume_test.py TRAINRT_FINETUNE TRAIN SOURCE_DIR
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+finetune, train, src = (os.path.abspath(a) for a in sys.argv[1:4])
+work = tempfile.mkdtemp(prefix="trainrt-ckpt-")
+rng = random.Random(int(os.environ.get("TRAINRT_TEST_SEED", time.time())))
+data, model = os.path.join(work, "data"), os.path.join(work, "model")
+subprocess.run([sys.executable, os.path.join(src, "examples/sentiment/make_data.py"), data, "--train", "34", "--test",
+                "12", "--seed", "3"], check=True)
+subprocess.run([sys.executable, os.path.join(src, "tests/integration/programs/make_tiny_model.py"), model, data],
+               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+# 34 examples in batches of 4: 9 batches per epoch, accumulated by 2 -> 5 steps per epoch, the
+# last one a single batch.
+BASE = ["--model_name_or_path", model, "--training_dir", data + "/train", "--test_dir", data + "/test",
+        "--per_device_train_batch_size", "4", "--gradient_accumulation_steps", "2", "--learning_rate", "1e-3",
+        "--max_seq_length", "32", "--warmup_steps", "2", "--weight_decay", "0.01"]
+
+
+def run(name, extra, expect_rc=0, env=None):
+    out = os.path.join(work, name)
+    os.makedirs(out, exist_ok=True)
+    cmd = [finetune] + BASE + extra + ["--model_dir", out + "/model", "--output_data_dir", out + "/data"]
+    if "--output_dir" not in extra:
+        cmd += ["--output_dir", out + "/checkpoints"]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert p.returncode == expect_rc, f"{name}: exit {p.returncode}\n{p.stderr}\n{p.stdout}"
+    return p
+
+
+def history(name):
+    h = json.load(open(os.path.join(work, name, "data", "trainer_state.json")))["log_history"]
+    return [{k: v for k, v in e.items() if "runtime" not in k and "per_second" not in k} for e in h]
+
+
+def weights(name):
+    return open(os.path.join(work, name, "model", "model.safetensors"), "rb").read()
+
+
+def same_run(a, b):
+    assert weights(a) == weights(b), f"{b}: final weights differ from {a}"
+    assert history(a) == history(b), f"{b}: log history differs from {a}"
+
+
+# ---- exact resume from chosen checkpoints ----
+STEPS = ["--epochs", "2", "--logging_steps", "3", "--eval_strategy", "steps", "--eval_steps", "4", "--save_steps", "1"]
+p = run("full", STEPS)
+assert "no checkpoint to resume from" in p.stderr and "starting fresh" in p.stderr, p.stderr
+ckpts = os.path.join(work, "full", "checkpoints")
+assert sorted(os.listdir(ckpts), key=lambda n: int(n.split("-")[1])) == [f"checkpoint-{i}" for i in range(1, 11)]
+for k in (1, 4, 5, 7, 10):  # mid-epoch, before and at the end of epoch 1, mid-epoch 2, the end
+    name = f"resume{k}"
+    os.makedirs(os.path.join(work, name, "checkpoints"))
+    shutil.copytree(os.path.join(ckpts, f"checkpoint-{k}"), os.path.join(work, name, "checkpoints", f"checkpoint-{k}"))
+    p = run(name, STEPS)
+    assert f"resuming from {work}/{name}/checkpoints/checkpoint-{k} " in p.stderr, p.stderr
+    same_run("full", name)
+print("ok: resume from checkpoints 1, 4, 5, 7, 10 ends bit-for-bit as the uninterrupted run")
+
+# A checkpoint is a Hugging Face model folder with Trainer's state keys.
+c4 = os.path.join(ckpts, "checkpoint-4")
+for f in ("config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json",
+          "trainer_state.json", "optimizer.safetensors", "rng_state.safetensors", "trainrt_state.json",
+          "trainrt_manifest.json"):
+    assert os.path.isfile(os.path.join(c4, f)), f"checkpoint-4 lacks {f}"
+state = json.load(open(os.path.join(c4, "trainer_state.json")))
+for key in ("global_step", "epoch", "log_history", "best_metric", "best_model_checkpoint", "max_steps",
+            "logging_steps", "eval_steps", "save_steps", "train_batch_size", "num_train_epochs", "total_flos"):
+    assert key in state, f"trainer_state.json lacks {key}"
+assert state["global_step"] == 4 and [e["step"] for e in state["log_history"]] == [3, 4]
+subprocess.run([sys.executable, "-c", "import sys; from transformers import AutoModelForSequenceClassification as M, "
+                "AutoTokenizer as T; M.from_pretrained(sys.argv[1]); T.from_pretrained(sys.argv[1])", c4], check=True,
+               capture_output=True)
+print("ok: checkpoints load in transformers and carry trainer_state.json")
+
+# ---- a damaged newest checkpoint is skipped; another layout is refused ----
+damaged = os.path.join(work, "damaged", "checkpoints")
+os.makedirs(damaged)
+for k in (4, 7):
+    shutil.copytree(os.path.join(ckpts, f"checkpoint-{k}"), os.path.join(damaged, f"checkpoint-{k}"))
+with open(os.path.join(damaged, "checkpoint-7", "optimizer.safetensors"), "r+b") as f:
+    f.seek(200)
+    f.write(b"\x7f")
+p = run("damaged", STEPS)
+assert "ignoring checkpoint" in p.stderr and "checkpoint-7/optimizer.safetensors" in p.stderr, p.stderr
+assert f"resuming from {damaged}/checkpoint-4 " in p.stderr, p.stderr
+same_run("full", "damaged")
+os.makedirs(os.path.join(work, "layout", "checkpoints"))
+shutil.copytree(c4, os.path.join(work, "layout", "checkpoints", "checkpoint-4"))
+p = run("layout", STEPS + ["--per_device_train_batch_size", "8"], expect_rc=1)
+assert "per_device_train_batch_size 4, this run has 8" in p.stderr, p.stderr
+print("ok: a damaged newest checkpoint is skipped, another batch layout is refused")
+
+# ---- empty folder: fresh start; resume False ignores checkpoints ----
+os.makedirs(os.path.join(work, "empty", "checkpoints"))
+p = run("empty", STEPS[:2] + ["--save_strategy", "no"])
+assert "starting fresh" in p.stderr and os.listdir(os.path.join(work, "empty", "checkpoints")) == []
+p = run("empty", STEPS[:2] + ["--save_strategy", "no", "--resume_from_checkpoint", "True"], expect_rc=1)
+assert "no valid checkpoint in" in p.stderr, p.stderr
+print("ok: an empty checkpoint folder starts fresh")
+
+# ---- rotation keeps the newest and the best ----
+ROT = ["--epochs", "4", "--logging_steps", "5", "--eval_strategy", "steps", "--eval_steps", "2", "--save_steps", "2",
+       "--save_total_limit", "2", "--load_best_model_at_end", "True", "--metric_for_best_model", "loss"]
+p = run("rotation", ROT)
+left = sorted(int(n.split("-")[1]) for n in os.listdir(os.path.join(work, "rotation", "checkpoints")))
+evals = [e for e in history("rotation") if "eval_loss" in e]
+best = min(evals, key=lambda e: e["eval_loss"])["step"]
+assert 20 in left and best in left and len(left) == (1 if best == 20 else 2), (left, best)
+final_state = json.load(open(os.path.join(work, "rotation", "data", "trainer_state.json")))
+assert final_state["best_global_step"] == best and final_state["best_model_checkpoint"].endswith(f"checkpoint-{best}")
+assert "Loading best model from" in p.stderr and "Deleting older checkpoint" in p.stdout
+print(f"ok: rotation kept {left} (newest 20, best {best})")
+
+# ---- SIGTERM at random moments: exit 0, complete checkpoint, exact resume ----
+LONG = ["--epochs", "150", "--logging_steps", "7", "--eval_strategy", "epoch", "--save_steps", "200"]
+start = time.monotonic()
+run("long", LONG)
+duration = time.monotonic() - start
+for trial in range(3):
+    name = f"sigterm{trial}"
+    cmd = [finetune] + BASE + LONG + ["--model_dir", f"{work}/{name}/model", "--output_data_dir", f"{work}/{name}/data",
+                                      "--output_dir", f"{work}/{name}/checkpoints"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(rng.uniform(0.35, 0.85) * duration)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    took = time.monotonic() - sent
+    if proc.returncode == 0 and "stopped by SIGTERM" not in err:
+        continue  # finished before the signal: nothing to test in this trial
+    assert proc.returncode == 0, f"SIGTERM: exit {proc.returncode}\n{err}"
+    assert took < 10, f"SIGTERM: took {took:.1f} s to checkpoint and exit"
+    line = next(l for l in err.splitlines() if "stopped by SIGTERM after step" in l)
+    step = int(line.split("after step ")[1].split()[0])
+    ck = f"{work}/{name}/checkpoints/checkpoint-{step}"
+    assert os.path.isfile(ck + "/trainrt_manifest.json"), line
+    assert not os.path.exists(f"{work}/{name}/model/model.safetensors"), "a stopped run exported a model"
+    p = run(name, LONG)
+    assert f"resuming from {ck} " in p.stderr, p.stderr
+    same_run("long", name)
+    print(f"ok: SIGTERM {took:.2f} s before exit 0 at step {step}; the resumed run is bit-for-bit the uninterrupted one")
+
+# ---- the same through `train` (what SageMaker runs): stopped, then resumed to success ----
+base = os.path.join(work, "job", "opt", "ml")
+os.makedirs(base + "/input/config")
+shutil.copytree(data, base + "/input/data")
+shutil.copytree(model, base + "/input/data/model")
+json.dump({"current_host": "algo-1", "hosts": ["algo-1"]}, open(base + "/input/config/resourceconfig.json", "w"))
+json.dump({c: {"TrainingInputMode": "File"} for c in ("train", "test", "model")},
+          open(base + "/input/config/inputdataconfig.json", "w"))
+hp = {"epochs": "150", "train_batch_size": "4", "gradient_accumulation_steps": "2", "learning_rate": "1e-3",
+      "max_seq_length": "32", "save_steps": "200", "logging_steps": "50"}
+json.dump(hp, open(base + "/input/config/hyperparameters.json", "w"))
+json.dump({"LocalPath": base + "/spot-checkpoints"}, open(base + "/input/config/checkpointconfig.json", "w"))
+env = dict(os.environ, SAGEMAKER_BASE_DIR=base, TRAINRT_NUM_GPUS="0", TRAINRT_FINETUNER=finetune)
+proc = subprocess.Popen([train], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+time.sleep(0.5 * duration + 0.3)
+proc.send_signal(signal.SIGTERM)
+_, err = proc.communicate(timeout=60)
+assert proc.returncode == 0, err
+assert "job stopped by SIGTERM" in err, err
+assert not os.path.exists(base + "/output/success") and not os.path.exists(base + "/output/failure")
+assert any(n.startswith("checkpoint-") for n in os.listdir(base + "/spot-checkpoints")), "no checkpoint in LocalPath"
+p = subprocess.run([train], env=env, capture_output=True, text=True)
+assert p.returncode == 0 and "resuming from " + base + "/spot-checkpoints/checkpoint-" in p.stderr, p.stderr
+assert os.path.exists(base + "/output/success") and os.path.exists(base + "/model/model.safetensors")
+print("ok: train stopped by SIGTERM exits 0 without a success file; the rerun resumes from LocalPath and succeeds")
+shutil.rmtree(work)
