@@ -61,7 +61,15 @@ def main():
         log = os.path.join(work, "stderr.log")
         with open(log, "w") as err:
             proc = subprocess.Popen(cmd + ["--epochs", "100000"], stdout=subprocess.DEVNULL, stderr=err)
-            time.sleep(rng.uniform(0.45, 0.9))
+            # Once it has said where it starts from (load-independent), kill it at a random moment
+            # of the next half second: about 50 steps, each with a checkpoint write.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                text = open(log).read()
+                if "resuming from" in text or "starting fresh" in text:
+                    break
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.5))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         text = open(log).read()

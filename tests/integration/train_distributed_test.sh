@@ -77,7 +77,7 @@ SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$python TRAINRT_MASTE
   "$train" >"$tmp/mpi.log" 2>&1 || { cat "$tmp/mpi.log"; fail "MPI job"; }
 grep -q 'RANK=1 LOCAL_RANK=1 WORLD_SIZE=2 LOCAL_WORLD_SIZE=2 .*SUM=3.0 HOST=algo-1' "$tmp/mpi-out/rank1.txt" ||
   fail "MPI rank 1: $(cat "$tmp/mpi-out/rank1.txt")"
-grep -q '^\[1,1\]<stdout>:rank 1 ok' "$tmp/mpi.log" || fail "mpirun --tag-output lines"
+grep -q "\[1,1\]<stdout>:rank 1 ok" "$tmp/mpi.log" || { cat "$tmp/mpi.log"; fail "mpirun --tag-output lines"; }
 [ -f "$base/output/success" ] || fail "MPI success file"
 # ...and a failing rank fails the job with mpirun's verdict.
 rm -rf "$base/output"
