@@ -79,6 +79,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   options["load_best_model_at_end"] = boolean(a.load_best_model_at_end);
   options["metric_for_best_model"] = text(a.metric_for_best_model);
   options["seed"] = integer(a.seed);
+  options["ddp_timeout"] = integer(a.ddp_timeout);
   for (const char* n : {"max_seq_length", "max_length"}) options[n] = integer(a.max_seq_length);
   options["bf16"] = boolean(a.bf16);
   options["fp16"] = boolean(a.fp16);
@@ -146,6 +147,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
                                    "logging_steps > 0 expected");
   }
   if (a.bf16 && a.fp16) return Status::InvalidArgument("arguments --bf16 and --fp16: choose one");
+  if (a.ddp_timeout < 0) return Status::InvalidArgument("argument --ddp_timeout: expected seconds >= 1");
   if (a.save_steps <= 0) return Status::InvalidArgument("argument --save_steps: expected a number > 0");
   if (a.load_best_model_at_end) {
     if (a.eval_strategy == "no" || a.save_strategy != a.eval_strategy) {

@@ -38,6 +38,7 @@ struct FinetuneArgs {
   std::string resume_from_checkpoint = "auto";  // auto | True | False | a checkpoint folder
   bool load_best_model_at_end = false;
   std::string metric_for_best_model;
+  int64_t ddp_timeout = 0;              // seconds per collective; 0: TRAINRT_COLLECTIVE_TIMEOUT_SECONDS, else 600
   int64_t seed = 42;
   int64_t max_seq_length = 512;         // --max_length too; capped by the model's max positions
   bool bf16 = false;

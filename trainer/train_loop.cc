@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <future>
 
 #include <signal.h>
@@ -17,12 +18,18 @@
 #include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
+#ifdef TRAINRT_HAVE_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#endif
 
 #include "runtime/file_util.h"
 #include "trainer/checkpoint/checkpoint_folder.h"
 #include "trainer/checkpoint/training_checkpoint.h"
 #include "trainer/data/batching.h"
 #include "trainer/data/text_classification_data.h"
+#include "trainer/distributed/collectives.h"
+#include "trainer/distributed/distributed_env.h"
+#include "trainer/distributed/gradient_sync.h"
 #include "trainer/export_model.h"
 #include "trainer/metrics/classification_metrics.h"
 #include "trainer/model/model_config.h"
@@ -75,17 +82,24 @@ int64_t StepsFor(double value, int64_t total) {  // values < 1 are ratios of the
 
 // ---- evaluation -------------------------------------------------------------------------------
 
+// Evaluates on `set`: with data parallel each rank takes rows rank, rank + W, ..., and the
+// predictions are gathered so that every rank computes the metrics of the whole set.
 LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch_size, int64_t num_labels,
-                 int32_t pad_id, const at::Device& device) {
+                 int32_t pad_id, const at::Device& device, Collectives* group) {
   const auto start = Clock::now();
+  const int rank = group ? group->rank() : 0, world = group ? group->size() : 1;
+  std::vector<int64_t> mine;
+  for (size_t i = static_cast<size_t>(rank); i < set.labels.size(); i += static_cast<size_t>(world)) {
+    mine.push_back(static_cast<int64_t>(i));
+  }
   model.eval();
   at::NoGradGuard no_grad;
   std::vector<int64_t> predictions;
   double loss_sum = 0;
   int64_t steps = 0;
-  for (size_t begin = 0; begin < set.labels.size(); begin += static_cast<size_t>(batch_size)) {
-    std::vector<int64_t> index;
-    for (size_t i = begin; i < std::min(set.labels.size(), begin + batch_size); ++i) index.push_back(static_cast<int64_t>(i));
+  for (size_t begin = 0; begin < mine.size(); begin += static_cast<size_t>(batch_size)) {
+    std::vector<int64_t> index(mine.begin() + static_cast<std::ptrdiff_t>(begin),
+                               mine.begin() + static_cast<std::ptrdiff_t>(std::min(mine.size(), begin + batch_size)));
     Batch b = Collate(set, index, pad_id, device);
     at::Tensor logits = model.forward(b.input_ids, b.attention_mask, b.token_type_ids).to(at::kFloat);
     loss_sum += at::cross_entropy_loss(logits, b.labels).item<double>() * static_cast<double>(index.size());
@@ -95,6 +109,26 @@ LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch
     ++steps;
   }
   model.train();
+  if (group != nullptr) {  // gather every rank's predictions (padded to the longest shard) and losses
+    const int64_t longest = static_cast<int64_t>((set.labels.size() + static_cast<size_t>(world) - 1) / static_cast<size_t>(world));
+    at::Tensor local = at::full({longest}, -1, at::kLong);
+    std::copy(predictions.begin(), predictions.end(), local.data_ptr<int64_t>());
+    std::vector<at::Tensor> all;
+    at::Tensor loss_t = at::full({1}, loss_sum, at::TensorOptions().dtype(at::kDouble).device(device));
+    std::vector<at::Tensor> losses{loss_t};
+    group->AllReduceSum(losses, "all_reduce of the evaluation loss");
+    loss_sum = losses[0].item<double>();
+    group->AllGather(all, local.to(device), "all_gather of the evaluation predictions");
+    predictions.assign(set.labels.size(), 0);
+    for (int r = 0; r < world; ++r) {
+      at::Tensor part = all[static_cast<size_t>(r)].to(at::kCPU).contiguous();
+      const int64_t* p = part.data_ptr<int64_t>();
+      for (int64_t j = 0; j < longest; ++j) {
+        const size_t row = static_cast<size_t>(r) + static_cast<size_t>(j) * static_cast<size_t>(world);
+        if (row < set.labels.size()) predictions[row] = p[j];
+      }
+    }
+  }
   const ClassificationMetrics m = ComputeClassificationMetrics(predictions, set.labels, num_labels);
   const double runtime = std::chrono::duration<double>(Clock::now() - start).count();
   return {{"eval_loss", loss_sum / static_cast<double>(set.labels.size())},
@@ -189,8 +223,8 @@ nlohmann::json TrainerState(const Progress& p, const FinetuneArgs& args, int64_t
 }
 
 // Restores progress from the two state files; the error names the setting that differs.
-Status RestoreProgress(const LoadedCheckpoint& c, const std::string& path, const DataLayout& layout, Progress& p) {
-  const nlohmann::json& s = c.trainrt_state;
+Status RestoreProgress(const nlohmann::json& s, const nlohmann::json& t, const std::string& path,
+                       const DataLayout& layout, Progress& p) {
   try {
     const nlohmann::json expected = layout.ToJson();
     for (const auto& [key, value] : expected.items()) {
@@ -208,7 +242,6 @@ Status RestoreProgress(const LoadedCheckpoint& c, const std::string& path, const
     p.total_loss = s.at("total_loss").get<double>();
     p.epoch_progress = s.at("epoch_progress").get<double>();
     p.total_flos = s.at("total_flos").get<double>();
-    const nlohmann::json& t = c.trainer_state;
     p.log_history = t.at("log_history");
     if (!t.at("best_metric").is_null()) p.best_metric = t["best_metric"].get<double>();
     if (!t.at("best_global_step").is_null()) p.best_global_step = t["best_global_step"].get<int64_t>();
@@ -274,6 +307,48 @@ Result<std::string> ChooseCheckpoint(const FinetuneArgs& args) {
   return r;
 }
 
+// A string from rank 0 to every rank (length, then bytes).
+std::string BroadcastString(Collectives& group, const std::string& text, const std::string& what) {
+  at::Tensor length = at::full({1}, static_cast<int64_t>(text.size()), at::kLong);
+  std::vector<at::Tensor> one{length};
+  group.Broadcast(one, 0, what);
+  at::Tensor bytes = at::zeros({one[0].item<int64_t>()}, at::kByte);
+  if (group.rank() == 0) std::memcpy(bytes.data_ptr(), text.data(), text.size());
+  std::vector<at::Tensor> payload{bytes};
+  if (bytes.numel() > 0) group.Broadcast(payload, 0, what);
+  return std::string(reinterpret_cast<const char*>(payload[0].data_ptr()), static_cast<size_t>(payload[0].numel()));
+}
+
+// SIGTERM under data parallel: the launcher signals every rank, but not at the same step. The
+// first rank to notice proposes "stop after step S + 2" in the store (compare-and-set: the first
+// proposal wins); every rank checks the store after each step and stops after that step. Ranks
+// are at most one step apart (each step's all-reduce needs every rank), so no rank is past it.
+class StopAgreement {
+ public:
+  explicit StopAgreement(Collectives* group) : group_(group) {}
+  // True when training should stop after `step` (just completed).
+  bool StopAfter(int64_t step) {
+    if (group_ == nullptr) return StopRequested();
+    c10d::Store& store = group_->store();
+    if (StopRequested() && !proposed_) {
+      proposed_ = true;
+      const std::string mine = std::to_string(step + 2);
+      const std::vector<uint8_t> expected, desired(mine.begin(), mine.end());
+      (void)store.compareSet("stop_after", expected, desired);
+    }
+    if (target_ < 0 && store.check({"stop_after"})) {
+      const std::vector<uint8_t> v = store.get("stop_after");
+      target_ = std::stoll(std::string(v.begin(), v.end()));
+    }
+    return target_ >= 0 && step >= target_;
+  }
+
+ private:
+  Collectives* group_;
+  bool proposed_ = false;
+  int64_t target_ = -1;
+};
+
 }  // namespace
 
 Result<std::string> ResolveModelPath(const std::string& name, const runtime::EnvMap& env) {
@@ -310,14 +385,14 @@ Result<std::string> ResolveModelPath(const std::string& name, const runtime::Env
 
 Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   // ---- setup ----
-  const int64_t world = std::stoll(runtime::EnvOr(env, "WORLD_SIZE", "1"));
-  const int64_t local_rank = std::stoll(runtime::EnvOr(env, "LOCAL_RANK", "0"));
-  if (world > 1) {
-    return Status::InvalidArgument("data parallel fine-tuning across " + std::to_string(world) +
-                                   " workers is not available in this build yet; run one worker (TRAINRT_NUM_GPUS=1)");
+  auto dist = ReadDistributedEnv(env);
+  if (!dist.ok()) return dist.status();
+  const int rank = dist->rank, world = dist->world_size;
+  const bool main_rank = rank == 0;
+  if (main_rank) {
+    for (const auto& arg : args.ignored) std::fprintf(stderr, "trainrt-finetune: ignoring argument %s\n", arg.c_str());
+    for (const auto& w : args.warnings) std::fprintf(stderr, "trainrt-finetune: warning: %s\n", w.c_str());
   }
-  for (const auto& arg : args.ignored) std::fprintf(stderr, "trainrt-finetune: ignoring argument %s\n", arg.c_str());
-  for (const auto& w : args.warnings) std::fprintf(stderr, "trainrt-finetune: warning: %s\n", w.c_str());
   // From SIGTERM to a forced exit: inside the launcher's 90 s grace and SageMaker's 120 s.
   auto stop_deadline = runtime::EnvInt(env, "TRAINRT_STOP_DEADLINE_SECONDS", 85, 1, 3600, "seconds from 1 to 3600");
   if (!stop_deadline.ok()) return stop_deadline.status();
@@ -351,19 +426,39 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   if (!weights.ok()) return weights.status();
   auto report = LoadWeights(model, *weights);
   if (!report.ok()) return report.status().WithContext(*model_path);
-  if (!report->missing.empty()) {
+  if (!report->missing.empty() && main_rank) {
     std::fprintf(stderr, "Some weights of %s were not initialized from the model checkpoint at %s and are newly "
                  "initialized: %s\n", model.architecture().c_str(), args.model_name_or_path.c_str(),
                  Join(report->missing).c_str());
   }
-  if (!report->unexpected.empty()) {
+  if (!report->unexpected.empty() && main_rank) {
     std::fprintf(stderr, "Some weights of the model checkpoint at %s were not used when initializing %s: %s\n",
                  args.model_name_or_path.c_str(), model.architecture().c_str(), Join(report->unexpected).c_str());
   }
   const bool cuda = torch::cuda::is_available();
-  const at::Device device = cuda ? at::Device(at::kCUDA, static_cast<at::DeviceIndex>(local_rank)) : at::Device(at::kCPU);
+  const at::Device device = cuda ? at::Device(at::kCUDA, static_cast<at::DeviceIndex>(dist->local_rank))
+                                 : at::Device(at::kCPU);
+#ifdef TRAINRT_HAVE_CUDA
+  if (cuda) c10::cuda::set_device(static_cast<c10::DeviceIndex>(dist->local_rank));
+#endif
   model.to(device);
   model.train();
+
+  // ---- the process group (data parallel) ----
+  std::unique_ptr<Collectives> group;
+  if (world > 1) {
+    auto timeout = runtime::EnvInt(env, "TRAINRT_COLLECTIVE_TIMEOUT_SECONDS", 600, 1, 86400, "seconds from 1 to 86400");
+    if (!timeout.ok()) return timeout.status();
+    const int64_t seconds = args.ddp_timeout > 0 ? args.ddp_timeout : *timeout;
+    auto connected = Collectives::Connect(*dist, device, std::chrono::seconds(seconds));
+    if (!connected.ok()) return connected.status();
+    group = std::move(*connected);
+    if (main_rank) {
+      std::fprintf(stderr, "trainrt-finetune: data parallel over %d ranks (%s, %s, collective timeout %lld s), "
+                   "rank 0 at %s:%d\n", world, dist->source.c_str(), device.is_cuda() ? "NCCL" : "Gloo",
+                   static_cast<long long>(seconds), dist->master_addr.c_str(), dist->master_port);
+    }
+  }
 
   const int max_length = static_cast<int>(std::min(args.max_seq_length, config->max_position_embeddings));
   const EncodedSet train = Encode(*train_examples, *labels, *tokenizer, max_length);
@@ -383,7 +478,8 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   optimizer.AddGroup(no_decay, 0.0);
 
   const int64_t n = static_cast<int64_t>(train.labels.size());
-  const int64_t batches_per_epoch = (n + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size;
+  const int64_t global_batch = args.per_device_train_batch_size * world;
+  const int64_t batches_per_epoch = (n + global_batch - 1) / global_batch;  // per rank
   const int64_t ga = args.gradient_accumulation_steps;
   const int64_t updates_per_epoch = std::max<int64_t>(batches_per_epoch / ga + (batches_per_epoch % ga > 0), 1);
   const int64_t max_steps = args.max_steps > 0 ? args.max_steps
@@ -400,81 +496,171 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   const DataLayout layout{model.architecture(), labels->names, world, args.per_device_train_batch_size, ga, args.seed, n,
                           args.group_by_length};
 
-  // ---- resume: the newest valid checkpoint, unless told otherwise ----
-  Progress progress;
+  // This rank's RNG, loss-scaler and pending-loss state, as checkpoints keep it.
   at::Tensor loss_since_log = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
-  auto resume_path = ChooseCheckpoint(args);
-  if (!resume_path.ok()) return resume_path.status();
-  if (resume_path->empty()) {
-    std::fprintf(stderr, "trainrt-finetune: no checkpoint to resume from in %s: starting fresh\n", args.output_dir.c_str());
-  } else {
-    const std::string& path = *resume_path;
-    auto loaded = LoadTrainingCheckpoint(path, /*rank=*/0, static_cast<int>(world));
-    if (!loaded.ok()) return loaded.status();
-    TRAINRT_RETURN_IF_ERROR(RestoreProgress(*loaded, path, layout, progress));
-    auto restored = LoadWeights(model, loaded->model);
-    if (!restored.ok()) return restored.status().WithContext(path);
-    if (!restored->missing.empty()) return Status::InvalidArgument(path + ": weights missing: " + Join(restored->missing));
-    TRAINRT_RETURN_IF_ERROR(optimizer.LoadState(loaded->optimizer).WithContext(path + "/optimizer.safetensors"));
-    TRAINRT_RETURN_IF_ERROR(RestoreRngState(device, loaded->rank_state).WithContext(path));
-    if (auto it = loaded->rank_state.find("loss_since_log"); it != loaded->rank_state.end()) loss_since_log.copy_(it->second);
+  auto rank_state = [&] {
+    TensorMap state;
+    SaveRngState(device, state);
+    state["loss_since_log"] = loss_since_log.to(at::kCPU, false, true);
     if (scaler.enabled()) {
-      auto scale = loaded->rank_state.find("loss_scale.scale"), tracker = loaded->rank_state.find("loss_scale.growth_tracker");
-      if (scale != loaded->rank_state.end() && tracker != loaded->rank_state.end()) scaler.Restore(scale->second, tracker->second);
+      state["loss_scale.scale"] = scaler.scale().to(at::kCPU, false, true);
+      state["loss_scale.growth_tracker"] = scaler.growth_tracker().to(at::kCPU, false, true);
     }
-    std::fprintf(stderr, "trainrt-finetune: resuming from %s (written %s ago): step %lld of %lld, epoch %lld, batch %lld\n",
-                 path.c_str(), AgeOf(path + "/" + kCheckpointManifest).c_str(),
-                 static_cast<long long>(progress.global_step), static_cast<long long>(max_steps),
-                 static_cast<long long>(progress.epoch), static_cast<long long>(progress.next_batch));
+    return state;
+  };
+  auto restore_rank_state = [&](const TensorMap& state) -> Status {
+    TRAINRT_RETURN_IF_ERROR(RestoreRngState(device, state));
+    if (auto it = state.find("loss_since_log"); it != state.end()) loss_since_log.copy_(it->second);
+    auto scale = state.find("loss_scale.scale"), tracker = state.find("loss_scale.growth_tracker");
+    if (scaler.enabled() && scale != state.end() && tracker != state.end()) scaler.Restore(scale->second, tracker->second);
+    return Status::Ok();
+  };
+
+  // ---- resume: rank 0 picks the newest valid checkpoint (unless told otherwise) and hands the
+  // state to the other ranks through the process group: no other host needs the files ----
+  Progress progress;
+  std::string resume_path;
+  {
+    LoadedCheckpoint loaded;
+    nlohmann::json shared = {{"path", ""}};
+    if (main_rank) {
+      Status s = [&]() -> Status {
+        auto chosen = ChooseCheckpoint(args);
+        if (!chosen.ok()) return chosen.status();
+        if (chosen->empty()) return Status::Ok();
+        auto read = LoadTrainingCheckpoint(*chosen);
+        if (!read.ok()) return read.status();
+        loaded = std::move(*read);
+        Progress check;  // a checkpoint of another layout is refused before anything is loaded
+        TRAINRT_RETURN_IF_ERROR(RestoreProgress(loaded.trainrt_state, loaded.trainer_state, *chosen, layout, check));
+        auto restored = LoadWeights(model, loaded.model);
+        if (!restored.ok()) return restored.status().WithContext(*chosen);
+        if (!restored->missing.empty()) return Status::InvalidArgument(*chosen + ": weights missing: " + Join(restored->missing));
+        TRAINRT_RETURN_IF_ERROR(optimizer.LoadState(loaded.optimizer).WithContext(*chosen + "/optimizer.safetensors"));
+        shared = {{"path", *chosen}, {"trainrt_state", loaded.trainrt_state}, {"trainer_state", loaded.trainer_state},
+                  {"optimizer", optimizer.has_state()}};
+        return Status::Ok();
+      }();
+      if (!s.ok()) shared = {{"error", s.ToString()}};
+    }
+    if (group) shared = nlohmann::json::parse(BroadcastString(*group, shared.dump(), "broadcast of the resume state"));
+    if (shared.contains("error")) {
+      return main_rank ? Status::InvalidArgument(shared["error"].get<std::string>())
+                       : Status::InvalidArgument("rank 0 could not resume: " + shared["error"].get<std::string>());
+    }
+    resume_path = shared["path"].get<std::string>();
+    if (!resume_path.empty()) {
+      TRAINRT_RETURN_IF_ERROR(RestoreProgress(shared["trainrt_state"], shared["trainer_state"], resume_path, layout, progress));
+    }
+    if (group) {  // the replicas start equal: rank 0's weights (and optimizer state)
+      std::vector<at::Tensor> params = all_params;
+      group->Broadcast(params, 0, "broadcast of the parameters");
+      if (!resume_path.empty() && shared["optimizer"].get<bool>()) {
+        std::vector<at::Tensor> state = optimizer.StateTensors();
+        group->Broadcast(state, 0, "broadcast of the optimizer state");
+      }
+    }
+    if (!resume_path.empty()) {  // each rank's own RNG and pending loss
+      if (!group) {
+        TRAINRT_RETURN_IF_ERROR(restore_rank_state(loaded.rank_states[0]).WithContext(resume_path));
+      } else {
+        TensorMap mine = rank_state();
+        for (int r = 0; r < world; ++r) {
+          TensorMap sent = main_rank ? loaded.rank_states[static_cast<size_t>(r)] : mine;
+          std::vector<at::Tensor> tensors;
+          for (auto& [key, value] : mine) {
+            auto it = sent.find(key);
+            if (it == sent.end() || it->second.sizes() != value.sizes()) {
+              return Status::InvalidArgument(resume_path + "/" + RankStateFile(r, world) + ": '" + key +
+                                             "' missing or of another shape");
+            }
+            tensors.push_back(it->second.to(device, value.scalar_type(), false, true));
+          }
+          group->Broadcast(tensors, 0, "broadcast of rank " + std::to_string(r) + "'s RNG state");
+          if (r == rank) {
+            size_t k = 0;
+            for (auto& [key, value] : mine) value = tensors[k++].to(at::kCPU);
+            TRAINRT_RETURN_IF_ERROR(restore_rank_state(mine));
+          }
+        }
+      }
+    }
+    if (main_rank) {
+      if (resume_path.empty()) {
+        std::fprintf(stderr, "trainrt-finetune: no checkpoint to resume from in %s: starting fresh\n", args.output_dir.c_str());
+      } else {
+        std::fprintf(stderr, "trainrt-finetune: resuming from %s (written %s ago): step %lld of %lld, epoch %lld, batch %lld\n",
+                     resume_path.c_str(), AgeOf(resume_path + "/" + kCheckpointManifest).c_str(),
+                     static_cast<long long>(progress.global_step), static_cast<long long>(max_steps),
+                     static_cast<long long>(progress.epoch), static_cast<long long>(progress.next_batch));
+      }
+    }
   }
+  std::unique_ptr<GradientSynchronizer> sync;
+  if (group) sync = std::make_unique<GradientSynchronizer>(*group, all_params);
   if (args.bf16 || args.fp16) {
     at::autocast::set_autocast_dtype(device.type(), args.bf16 ? at::kBFloat16 : at::kHalf);
     at::autocast::set_autocast_enabled(device.type(), true);
   }
-  std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %zu labels, %lld steps "
-               "(%lld epochs x %lld), batch %lld x %lld accumulation%s, checkpoints in %s\n", model.architecture().c_str(),
-               model_path->c_str(), device.str().c_str(), static_cast<long long>(n), eval.labels.size(),
-               labels->names.size(), static_cast<long long>(max_steps), static_cast<long long>(num_epochs),
-               static_cast<long long>(updates_per_epoch), static_cast<long long>(args.per_device_train_batch_size),
-               static_cast<long long>(ga), args.bf16 ? ", bf16 autocast" : args.fp16 ? ", fp16 autocast with loss scaling" : "",
-               args.output_dir.c_str());
+  if (main_rank) {
+    std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %zu labels, %lld steps "
+                 "(%lld epochs x %lld), batch %lld x %lld accumulation x %d ranks%s, checkpoints in %s\n",
+                 model.architecture().c_str(), model_path->c_str(), device.str().c_str(), static_cast<long long>(n),
+                 eval.labels.size(), labels->names.size(), static_cast<long long>(max_steps),
+                 static_cast<long long>(num_epochs), static_cast<long long>(updates_per_epoch),
+                 static_cast<long long>(args.per_device_train_batch_size), static_cast<long long>(ga), world,
+                 args.bf16 ? ", bf16 autocast" : args.fp16 ? ", fp16 autocast with loss scaling" : "",
+                 args.output_dir.c_str());
+  }
 
   ModelFilesInfo files{model.architecture(), &*config, &labels->names, &*tokenizer, *model_path};
-  CheckpointWriter writer(args.output_dir, files, args.save_total_limit);
-  writer.set_best_step(progress.best_global_step);
-  int64_t last_saved_step = resume_path->empty() ? -1 : progress.global_step;
-  // Snapshots the state after an optimizer step and writes it (in the background unless `wait`).
+  std::unique_ptr<CheckpointWriter> writer;
+  if (main_rank) {
+    writer = std::make_unique<CheckpointWriter>(args.output_dir, files, args.save_total_limit);
+    writer->set_best_step(progress.best_global_step);
+  }
+  int64_t last_saved_step = resume_path.empty() ? -1 : progress.global_step;
+  // Snapshots the state after an optimizer step (every rank's RNG gathered on rank 0) and has rank
+  // 0 write it, in the background unless `wait`.
   auto save_checkpoint = [&](bool wait) -> Status {
+    last_saved_step = progress.global_step;
     CheckpointSnapshot snap;
     snap.step = progress.global_step;
-    snap.world_size = static_cast<int>(world);
+    TensorMap mine = rank_state();
+    snap.rank_states.assign(static_cast<size_t>(world), TensorMap());
+    if (!group) {
+      snap.rank_states[0] = std::move(mine);
+    } else {
+      for (auto& [key, value] : mine) {
+        std::vector<at::Tensor> gathered;
+        group->AllGather(gathered, value.to(device), "all_gather of the RNG states for checkpoint-" +
+                                                         std::to_string(progress.global_step));
+        for (int r = 0; r < world; ++r) snap.rank_states[static_cast<size_t>(r)][key] = gathered[static_cast<size_t>(r)].to(at::kCPU);
+      }
+    }
+    if (!main_rank) return Status::Ok();
     snap.model = ModelWeights(model);
     snap.optimizer = optimizer.SaveState();
-    SaveRngState(device, snap.rank_state);
-    snap.rank_state["loss_since_log"] = loss_since_log.to(at::kCPU, false, true);
-    if (scaler.enabled()) {
-      snap.rank_state["loss_scale.scale"] = scaler.scale().to(at::kCPU, false, true);
-      snap.rank_state["loss_scale.growth_tracker"] = scaler.growth_tracker().to(at::kCPU, false, true);
-    }
     if (progress.best_global_step == progress.global_step) {
       progress.best_model_checkpoint = args.output_dir + "/checkpoint-" + std::to_string(progress.global_step);
-      writer.set_best_step(progress.best_global_step);
+      writer->set_best_step(progress.best_global_step);
     }
     snap.trainer_state = TrainerState(progress, args, max_steps, num_epochs, logging_steps, eval_steps, save_steps);
     snap.trainrt_state = TrainrtState(progress, layout);
-    last_saved_step = progress.global_step;
-    TRAINRT_RETURN_IF_ERROR(writer.Save(std::move(snap), /*background=*/!wait));
-    return wait ? writer.Wait() : Status::Ok();
+    TRAINRT_RETURN_IF_ERROR(writer->Save(std::move(snap), /*background=*/!wait));
+    return wait ? writer->Wait() : Status::Ok();
   };
 
   // ---- training loop ----
   const auto start = Clock::now();
   auto last_progress = start;
   const int64_t first_step = progress.global_step;
-  // Evaluates on the test channel and prints Trainer's eval dict; `record` adds it to log_history
-  // and tracks the best metric.
+  StopAgreement stop(group.get());
+  bool stopped = false;
+  // Evaluates on the test channel (every rank) and prints Trainer's eval dict (rank 0); `record`
+  // adds it to log_history and tracks the best metric.
   auto evaluate = [&](bool record) {
-    LogDict metrics = Evaluate(model, eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device);
+    LogDict metrics = Evaluate(model, eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device, group.get());
     if (record) {
       progress.log_history.push_back(HistoryEntry(metrics, progress.epoch_progress, progress.global_step));
       if (!args.metric_for_best_model.empty()) {
@@ -492,12 +678,13 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       }
     }
     metrics.emplace_back("epoch", PyRound(progress.epoch_progress, 2));
-    PrintLine(PythonDictLine(metrics));
+    if (main_rank) PrintLine(PythonDictLine(metrics));
     return metrics;
   };
-  for (int64_t epoch = progress.epoch; epoch < num_epochs && progress.global_step < max_steps; ++epoch) {
-    if (StopRequested()) break;
-    const auto batches = EpochBatches(train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length);
+  for (int64_t epoch = progress.epoch; epoch < num_epochs && progress.global_step < max_steps && !stopped; ++epoch) {
+    if (!group && StopRequested()) break;
+    const auto batches = EpochBatches(train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length,
+                                      rank, world);
     // A resumed epoch starts at the saved position: seeking, not replaying.
     const size_t first_batch = epoch == progress.epoch ? static_cast<size_t>(progress.next_batch) : 0;
     if (first_batch >= batches.size()) continue;
@@ -508,17 +695,21 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       // The accumulation window this batch belongs to (the last one of an epoch may be shorter).
       const int64_t window_start = static_cast<int64_t>(b) / ga * ga;
       const int64_t window = std::min<int64_t>(ga, static_cast<int64_t>(batches.size()) - window_start);
+      const bool window_done = static_cast<int64_t>(b) - window_start + 1 == window;
+      if (group) group->set_step(progress.global_step + 1);
       Batch batch = next.get();
       if (b + 1 < batches.size()) next = std::async(std::launch::async, collate, b + 1);
       at::Tensor logits = model.forward(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(at::kFloat);
       at::Tensor loss = at::cross_entropy_loss(logits, batch.labels).div(static_cast<double>(window));
+      if (sync) sync->set_sync(window_done);  // accumulation micro-steps do not all-reduce
       scaler.Scale(loss).backward();
       // Autocast caches the low-precision copies of the weights; Python's autocast drops them when
       // each forward's region ends, so must we, or later steps would see stale weights.
       if (args.bf16 || args.fp16) at::autocast::clear_cache();
       loss_since_log.add_(loss.detach());
-      progress.total_flos += 6.0 * non_embedding_params * static_cast<double>(batch.input_ids.numel());
-      if (static_cast<int64_t>(b) - window_start + 1 < window) continue;  // more micro-batches to accumulate
+      progress.total_flos += 6.0 * non_embedding_params * static_cast<double>(batch.input_ids.numel()) * world;
+      if (!window_done) continue;  // more micro-batches to accumulate
+      if (sync) sync->Finish();    // the gradients, averaged over the ranks
 
       const bool finite = scaler.Unscale(all_params);  // fp16: gradients back to their true scale
       at::Tensor grad_norm = ClipGradNorm(all_params, args.max_grad_norm);
@@ -538,6 +729,11 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
 
       // ---- logs, evaluation, checkpoints, progress (the only host synchronisations) ----
       if (step % logging_steps == 0 || (args.logging_first_step && step == 1)) {
+        if (group) {  // Trainer logs the mean over the ranks
+          std::vector<at::Tensor> pending{loss_since_log};
+          group->AllReduceSum(pending, "all_reduce of the logged loss");
+          loss_since_log.copy_(pending[0]).div_(static_cast<double>(world));
+        }
         const double loss_value = loss_since_log.item<double>() / static_cast<double>(step - progress.last_logged_step);
         progress.total_loss += loss_value * static_cast<double>(step - progress.last_logged_step);
         loss_since_log.zero_();
@@ -550,7 +746,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
         }
         line.emplace_back("learning_rate", lr);
         line.emplace_back("epoch", PyRound(progress.epoch_progress, 2));
-        PrintLine(PythonDictLine(line));
+        if (main_rank) PrintLine(PythonDictLine(line));
         entry["learning_rate"] = lr;
         entry["epoch"] = progress.epoch_progress;
         entry["step"] = step;
@@ -563,9 +759,10 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       }
       const bool save_now = (args.save_strategy == "steps" && (step % save_steps == 0 || last_step)) ||
                             (args.save_strategy == "epoch" && (epoch_done || last_step));
-      if (StopRequested()) {  // SIGTERM: this step is done; checkpoint it and stop
+      if (stop.StopAfter(step)) {  // SIGTERM: this step is done; checkpoint it and stop
         if (last_saved_step != step) TRAINRT_RETURN_IF_ERROR(save_checkpoint(/*wait=*/true));
-        TRAINRT_RETURN_IF_ERROR(writer.Wait());
+        if (writer) TRAINRT_RETURN_IF_ERROR(writer->Wait());
+        if (group) group->Barrier("barrier after the stop checkpoint");
         return Status::Cancelled("stopped by " + std::string(StopSignal() == SIGINT ? "SIGINT" : "SIGTERM") +
                                  " after step " + std::to_string(step) + " of " + std::to_string(max_steps) + "; " +
                                  args.output_dir + "/checkpoint-" + std::to_string(step) +
@@ -573,10 +770,10 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       }
       if (save_now) TRAINRT_RETURN_IF_ERROR(save_checkpoint(/*wait=*/false));
       const auto now = Clock::now();
-      if (std::chrono::duration<double>(now - last_progress).count() >= progress_seconds) {
+      if (main_rank && std::chrono::duration<double>(now - last_progress).count() >= progress_seconds) {
         last_progress = now;
         const double elapsed = std::chrono::duration<double>(now - start).count();
-        const double rate = static_cast<double>((step - first_step) * args.per_device_train_batch_size * ga) / elapsed;
+        const double rate = static_cast<double>((step - first_step) * global_batch * ga) / elapsed;
         const double eta = elapsed / static_cast<double>(step - first_step) * static_cast<double>(max_steps - step);
         std::fprintf(stderr, "trainrt-finetune: step %lld/%lld (%.0f%%), %.1f samples/s, ETA %d:%02d:%02d\n",
                      static_cast<long long>(step), static_cast<long long>(max_steps),
@@ -585,16 +782,21 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       }
     }
   }
-  TRAINRT_RETURN_IF_ERROR(writer.Wait());
-  if (StopRequested() && progress.global_step < max_steps) {  // stopped before the first step of this run
+  if (writer) TRAINRT_RETURN_IF_ERROR(writer->Wait());
+  if (!group && StopRequested() && progress.global_step < max_steps) {  // stopped before the first step of this run
     return Status::Cancelled("stopped by a signal before training step " + std::to_string(progress.global_step + 1) +
                              "; nothing new to checkpoint");
+  }
+  if (group) {
+    std::vector<at::Tensor> pending{loss_since_log};
+    group->AllReduceSum(pending, "all_reduce of the remaining loss");
+    loss_since_log.copy_(pending[0]).div_(static_cast<double>(world));
   }
   if (progress.global_step > progress.last_logged_step) progress.total_loss += loss_since_log.item<double>();
 
   // ---- summary, best model, final evaluation, export ----
   const double runtime = std::chrono::duration<double>(Clock::now() - start).count();
-  const double samples = args.max_steps > 0 ? static_cast<double>(max_steps * args.per_device_train_batch_size * ga)
+  const double samples = args.max_steps > 0 ? static_cast<double>(max_steps * global_batch * ga)
                                             : static_cast<double>(n) * args.num_train_epochs;
   LogDict summary = {{"train_runtime", PyRound(runtime, 4)},
                      {"train_samples_per_second", PyRound(samples / runtime, 3)},
@@ -602,32 +804,46 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
                      {"total_flos", progress.total_flos},
                      {"train_loss", progress.total_loss / std::max<double>(static_cast<double>(progress.global_step), 0.001)},
                      {"epoch", PyRound(progress.epoch_progress, 2)}};
-  PrintLine(PythonDictLine(summary));
-  PrintLine(ResultsBlock("train results", summary));
   progress.log_history.push_back(HistoryEntry(summary, progress.epoch_progress, progress.global_step));
-  TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
-  TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(
-      args.output_data_dir + "/trainer_state.json",
-      TrainerState(progress, args, max_steps, num_epochs, logging_steps, eval_steps, save_steps).dump(2) + "\n"));
-  if (args.load_best_model_at_end && !progress.best_model_checkpoint.empty() &&
-      runtime::PathExists(progress.best_model_checkpoint)) {
-    std::fprintf(stderr, "Loading best model from %s (score: %s).\n", progress.best_model_checkpoint.c_str(),
-                 PythonDictLine({{"", *progress.best_metric}}).substr(6).c_str());
-    auto best = LoadModelWeights(progress.best_model_checkpoint);
-    if (!best.ok()) return best.status();
-    auto loaded = LoadWeights(model, *best);
-    if (!loaded.ok()) return loaded.status().WithContext(progress.best_model_checkpoint);
+  if (main_rank) {
+    PrintLine(PythonDictLine(summary));
+    PrintLine(ResultsBlock("train results", summary));
+    TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
+    TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(
+        args.output_data_dir + "/trainer_state.json",
+        TrainerState(progress, args, max_steps, num_epochs, logging_steps, eval_steps, save_steps).dump(2) + "\n"));
+  }
+  if (args.load_best_model_at_end && progress.best_global_step >= 0) {
+    const std::string best_path = args.output_dir + "/checkpoint-" + std::to_string(progress.best_global_step);
+    if (main_rank && runtime::PathExists(best_path)) {
+      std::fprintf(stderr, "Loading best model from %s (score: %s).\n", best_path.c_str(),
+                   PythonDictLine({{"", *progress.best_metric}}).substr(6).c_str());
+      auto best = LoadModelWeights(best_path);
+      if (!best.ok()) return best.status();
+      auto loaded = LoadWeights(model, *best);
+      if (!loaded.ok()) return loaded.status().WithContext(best_path);
+    }
+    if (group) {
+      std::vector<at::Tensor> params = all_params;
+      group->Broadcast(params, 0, "broadcast of the best model");
+    }
   }
   if (!eval.labels.empty()) {
-    const std::string block = ResultsBlock("eval results", evaluate(false));
-    PrintLine(block);
-    TRAINRT_RETURN_IF_ERROR(
-        runtime::WriteFileAtomically(args.output_data_dir + "/eval_results.txt", block.substr(block.find('\n') + 1)));
+    const LogDict final_metrics = evaluate(false);
+    if (main_rank) {
+      const std::string block = ResultsBlock("eval results", final_metrics);
+      PrintLine(block);
+      TRAINRT_RETURN_IF_ERROR(
+          runtime::WriteFileAtomically(args.output_data_dir + "/eval_results.txt", block.substr(block.find('\n') + 1)));
+    }
   }
   if (args.bf16 || args.fp16) at::autocast::set_autocast_enabled(device.type(), false);
-  TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, ModelWeights(model), model.architecture(), *config, labels->names,
-                                      *tokenizer, *model_path));
-  std::fprintf(stderr, "trainrt-finetune: model saved to %s\n", args.model_dir.c_str());
+  if (main_rank) {
+    TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, ModelWeights(model), model.architecture(), *config, labels->names,
+                                        *tokenizer, *model_path));
+    std::fprintf(stderr, "trainrt-finetune: model saved to %s\n", args.model_dir.c_str());
+  }
+  if (group) group->Barrier("final barrier");  // rank 0 may serve the store: nobody leaves before it is done
   return Status::Ok();
 }
 

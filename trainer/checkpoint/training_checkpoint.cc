@@ -36,8 +36,18 @@ std::string RankStateFile(int rank, int world_size) {
   return world_size > 1 ? "rng_state_" + std::to_string(rank) + ".safetensors" : "rng_state.safetensors";
 }
 
-Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path, int rank, int world_size) {
+Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path) {
   LoadedCheckpoint c;
+  auto trainer_state = ReadJson(path + "/" + kTrainerStateFile);
+  if (!trainer_state.ok()) return trainer_state.status();
+  c.trainer_state = std::move(*trainer_state);
+  auto trainrt_state = ReadJson(path + "/" + kTrainrtStateFile);
+  if (!trainrt_state.ok()) return trainrt_state.status();
+  c.trainrt_state = std::move(*trainrt_state);
+  const nlohmann::json world = c.trainrt_state.value("layout", nlohmann::json::object()).value("world_size", nlohmann::json(1));
+  if (!world.is_number_integer() || world.get<int64_t>() < 1 || world.get<int64_t>() > 1 << 20) {
+    return Status::InvalidArgument(path + "/" + kTrainrtStateFile + ": layout.world_size: expected a positive integer");
+  }
   auto model = LoadModelWeights(path);
   if (!model.ok()) return model.status();
   c.model = std::move(*model);
@@ -46,15 +56,12 @@ Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path, int ran
     if (!optimizer.ok()) return optimizer.status();
     c.optimizer = std::move(optimizer->tensors);
   }
-  auto rank_state = ReadSafetensors(path + "/" + RankStateFile(rank, world_size));
-  if (!rank_state.ok()) return rank_state.status();
-  c.rank_state = std::move(rank_state->tensors);
-  auto trainer_state = ReadJson(path + "/" + kTrainerStateFile);
-  if (!trainer_state.ok()) return trainer_state.status();
-  c.trainer_state = std::move(*trainer_state);
-  auto trainrt_state = ReadJson(path + "/" + kTrainrtStateFile);
-  if (!trainrt_state.ok()) return trainrt_state.status();
-  c.trainrt_state = std::move(*trainrt_state);
+  const int ranks = static_cast<int>(world.get<int64_t>());
+  for (int rank = 0; rank < ranks; ++rank) {
+    auto rank_state = ReadSafetensors(path + "/" + RankStateFile(rank, ranks));
+    if (!rank_state.ok()) return rank_state.status();
+    c.rank_states.push_back(std::move(rank_state->tensors));
+  }
   return c;
 }
 
@@ -83,15 +90,16 @@ Status CheckpointWriter::Write(const CheckpointSnapshot& snapshot) {
   auto staging = BeginCheckpoint(dir_, snapshot.step);
   if (!staging.ok()) return staging.status();
   const std::string& d = *staging;
-  if (snapshot.write_shared_files) {
-    TRAINRT_RETURN_IF_ERROR(ExportModel(d, snapshot.model, info_.architecture, *info_.config, *info_.label_names,
-                                        *info_.tokenizer, info_.tokenizer_dir));
-    TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + kOptimizerFile, snapshot.optimizer, {{"format", "trainrt-adamw"}}));
-    TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainerStateFile, PrettyJson(snapshot.trainer_state)));
-    TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainrtStateFile, PrettyJson(snapshot.trainrt_state)));
+  TRAINRT_RETURN_IF_ERROR(ExportModel(d, snapshot.model, info_.architecture, *info_.config, *info_.label_names,
+                                      *info_.tokenizer, info_.tokenizer_dir));
+  TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + kOptimizerFile, snapshot.optimizer, {{"format", "trainrt-adamw"}}));
+  TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainerStateFile, PrettyJson(snapshot.trainer_state)));
+  TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainrtStateFile, PrettyJson(snapshot.trainrt_state)));
+  const int world = static_cast<int>(snapshot.rank_states.size());
+  for (int rank = 0; rank < world; ++rank) {
+    TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + RankStateFile(rank, world), snapshot.rank_states[static_cast<size_t>(rank)],
+                                             {{"format", "trainrt-rank-state"}}));
   }
-  TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + RankStateFile(snapshot.rank, snapshot.world_size),
-                                           snapshot.rank_state, {{"format", "trainrt-rank-state"}}));
   auto bytes = CommitCheckpoint(d, dir_, snapshot.step);
   if (!bytes.ok()) return bytes.status();
   last_bytes_ = *bytes;

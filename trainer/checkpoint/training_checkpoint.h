@@ -34,14 +34,14 @@ struct ModelFilesInfo {
   std::string tokenizer_dir;
 };
 
+// Data parallel: rank 0 writes the whole checkpoint (the replicas' model and optimizer are
+// identical; the other ranks' RNG states are gathered to it), so only one host's disk needs to
+// hold it, and SageMaker restores it to every host anyway.
 struct CheckpointSnapshot {
   int64_t step = 0;
-  int rank = 0;
-  int world_size = 1;
-  bool write_shared_files = true;  // model, optimizer and state files (rank 0 of data parallel)
-  TensorMap model;                 // CPU copies
+  TensorMap model;                     // CPU copies
   TensorMap optimizer;
-  TensorMap rank_state;
+  std::vector<TensorMap> rank_states;  // one per rank
   nlohmann::json trainer_state;    // Hugging Face's trainer_state.json
   nlohmann::json trainrt_state;    // trainrt_state.json
 };
@@ -50,12 +50,14 @@ struct CheckpointSnapshot {
 // rng_state_<rank>.safetensors with several (Trainer's naming, safetensors instead of pickle).
 std::string RankStateFile(int rank, int world_size);
 
-// What LoadTrainingCheckpoint returns: the same parts as the snapshot.
+// What LoadTrainingCheckpoint returns: the same parts as the snapshot; as many rank states as
+// the checkpoint's world size (whether that fits this run is the caller's check).
 struct LoadedCheckpoint {
-  TensorMap model, optimizer, rank_state;
+  TensorMap model, optimizer;
+  std::vector<TensorMap> rank_states;
   nlohmann::json trainer_state, trainrt_state;
 };
-runtime::Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path, int rank, int world_size);
+runtime::Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path);
 
 class CheckpointWriter {
  public:

@@ -57,7 +57,7 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
 }
 
 std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
-                                               bool group_by_length) {
+                                               bool group_by_length, int rank, int world_size) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed + epoch));
   at::Tensor perm = at::randperm(static_cast<int64_t>(set.labels.size()), gen, at::kLong);
   std::vector<int64_t> order(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + perm.numel());
@@ -70,8 +70,16 @@ std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t ba
       });
     }
   }
+  if (world_size > 1 && !order.empty()) {
+    // Every rank gets the same number of full batches: complete the order from its start.
+    const size_t global = static_cast<size_t>(batch_size) * static_cast<size_t>(world_size);
+    const size_t target = (order.size() + global - 1) / global * global;
+    for (size_t i = 0; order.size() < target; ++i) order.push_back(order[i]);
+  }
   std::vector<std::vector<int64_t>> batches;
-  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size)) {
+  size_t index = 0;
+  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size), ++index) {
+    if (static_cast<int>(index % static_cast<size_t>(world_size)) != rank) continue;
     batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
                          order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + batch_size)));
   }

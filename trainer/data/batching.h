@@ -33,8 +33,12 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
 
 // Epoch `epoch`'s batches: randperm(N) from a CPU generator seeded seed + epoch, cut into batches.
 // With group_by_length, each window of 50 batches is sorted by length first (less padding).
+// Data parallel (accelerate's sharding with even batches): the order is completed from its start
+// to a whole number of world_size x batch_size, and rank r takes batches r, r + world_size, ...;
+// so one step of all ranks covers the same examples as one step of a single process with
+// world_size times the batch.
 std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
-                                               bool group_by_length);
+                                               bool group_by_length, int rank = 0, int world_size = 1);
 
 }  // namespace trainrt::trainer
 

@@ -15,16 +15,32 @@ void AdamW::AddGroup(std::vector<std::pair<std::string, at::Tensor>> named_param
   groups_.push_back(std::move(g));
 }
 
+void AdamW::InitState() {
+  for (Group& g : groups_) {
+    if (!g.exp_avg.empty()) continue;
+    for (const at::Tensor& p : g.params) {
+      g.exp_avg.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
+      g.exp_avg_sq.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
+      g.step.push_back(at::zeros({}, p.options().dtype(at::kFloat)));
+    }
+  }
+}
+
+std::vector<at::Tensor> AdamW::StateTensors() {
+  InitState();
+  std::vector<at::Tensor> out;
+  for (Group& g : groups_) {
+    out.insert(out.end(), g.exp_avg.begin(), g.exp_avg.end());
+    out.insert(out.end(), g.exp_avg_sq.begin(), g.exp_avg_sq.end());
+    out.insert(out.end(), g.step.begin(), g.step.end());
+  }
+  return out;
+}
+
 void AdamW::Step(double lr) {
   at::NoGradGuard no_grad;
+  InitState();
   for (Group& g : groups_) {
-    if (g.exp_avg.empty()) {
-      for (const at::Tensor& p : g.params) {
-        g.exp_avg.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
-        g.exp_avg_sq.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
-        g.step.push_back(at::zeros({}, p.options().dtype(at::kFloat)));
-      }
-    }
     std::vector<at::Tensor> params, grads, exp_avg, exp_avg_sq, steps;
     for (size_t i = 0; i < g.params.size(); ++i) {
       if (!g.params[i].grad().defined()) continue;

@@ -41,8 +41,13 @@ class AdamW {
   // first step. LoadState takes such a map back; the error names a missing or mis-shaped entry.
   std::map<std::string, at::Tensor> SaveState() const;
   runtime::Status LoadState(const std::map<std::string, at::Tensor>& state);
+  bool has_state() const { return !groups_.empty() && !groups_[0].exp_avg.empty(); }
+  // Every state tensor (zeros when there was none yet), in a fixed order: for broadcasting.
+  std::vector<at::Tensor> StateTensors();
 
  private:
+  void InitState();
+
   AdamWOptions options_;
   std::vector<Group> groups_;
 };
