@@ -9,6 +9,9 @@
 - a rank that stops answering (SIGSTOP) ends the job within the collective timeout, with an
   error naming the collective and the rank that did not report.
 
+- `train` runs the built-in fine-tuner as 2 ranks per host natively and under mpirun (SageMaker's
+  MPI mode), with the job's channels and hyperparameters; rank 0 alone writes the model.
+
 usage: data_parallel_test.py TRAINRT TRAINRT_FINETUNE SOURCE_DIR
 """
 import json
@@ -153,4 +156,34 @@ assert "timeout 3 s" in err and "rank(s) 1 did not report" in err and "all_reduc
 assert took < 30, f"took {took:.0f} s"
 print(f"ok: a stopped rank ended the job after {took:.1f} s: " +
       next(l for l in err.splitlines() if "did not report" in l)[:200])
+
+# Through `train`, as SageMaker runs the job: natively (2 processes per host) and under mpirun.
+def job(name, hyperparameters, extra_env):
+    base = os.path.join(work, name, "opt", "ml")
+    os.makedirs(base + "/input/config")
+    shutil.copytree(data, base + "/input/data")
+    shutil.copytree(os.path.join(work, "model0"), base + "/input/data/model")
+    json.dump({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "lo"},
+              open(base + "/input/config/resourceconfig.json", "w"))
+    json.dump({c: {"TrainingInputMode": "File"} for c in ("train", "test", "model")},
+              open(base + "/input/config/inputdataconfig.json", "w"))
+    json.dump(hyperparameters, open(base + "/input/config/hyperparameters.json", "w"))
+    free = subprocess.run([sys.executable, "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); "
+                           "print(s.getsockname()[1])"], capture_output=True, text=True).stdout.strip()
+    env = dict(os.environ, SAGEMAKER_BASE_DIR=base, TRAINRT_NUM_GPUS="0", TRAINRT_FINETUNER=finetune,
+               TRAINRT_MASTER_PORT=free, **extra_env)
+    p = subprocess.run([os.path.join(os.path.dirname(trainrt), "train")], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, f"{name}: exit {p.returncode}\n{p.stderr}\n{p.stdout}"
+    assert "data parallel over 2 ranks" in p.stdout + p.stderr, p.stderr
+    assert os.path.isfile(base + "/output/success") and os.path.isfile(base + "/model/model.safetensors")
+    assert (p.stdout + p.stderr).count("model saved to") == 1, "only rank 0 exports"
+    return p
+
+
+HP = {"epochs": "1", "train_batch_size": "4", "learning_rate": "1e-3", "max_seq_length": "32", "logging_steps": "3"}
+job("train_native", HP, {"TRAINRT_NPROC_PER_HOST": "2"})
+print("ok: train runs the built-in fine-tuner as 2 data-parallel ranks")
+if shutil.which("mpirun"):
+    job("train_mpi", dict(HP, sagemaker_mpi_enabled="true", sagemaker_mpi_num_of_processes_per_host="2"), {})
+    print("ok: train runs the built-in fine-tuner as 2 data-parallel ranks under mpirun")
 shutil.rmtree(work)
