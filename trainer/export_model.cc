@@ -1,5 +1,7 @@
 #include "trainer/export_model.h"
 
+#include <cstdio>
+
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,13 @@ TensorMap ModelWeights(SequenceClassifier& model) {
 Status ExportModel(const std::string& model_dir, const TensorMap& weights, const std::string& architecture,
                    const ModelConfig& config, const std::vector<std::string>& label_names,
                    const WordPieceTokenizer& tokenizer, const std::string& tokenizer_dir) {
+  return ExportModel(model_dir, std::vector<TensorMap>{weights}, architecture, config, label_names, tokenizer,
+                     tokenizer_dir);
+}
+
+Status ExportModel(const std::string& model_dir, const std::vector<TensorMap>& shards, const std::string& architecture,
+                   const ModelConfig& config, const std::vector<std::string>& label_names,
+                   const WordPieceTokenizer& tokenizer, const std::string& tokenizer_dir) {
   TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(model_dir));
   auto write = [&](const std::string& name, const std::string& contents) {
     return runtime::WriteFileAtomically(model_dir + "/" + name, contents);
@@ -47,7 +56,23 @@ Status ExportModel(const std::string& model_dir, const TensorMap& weights, const
   c["torch_dtype"] = "float32";
   TRAINRT_RETURN_IF_ERROR(write("config.json", PrettyJson(c)));
 
-  TRAINRT_RETURN_IF_ERROR(WriteSafetensors(model_dir + "/model.safetensors", weights, {{"format", "pt"}}));
+  if (shards.size() == 1) {
+    TRAINRT_RETURN_IF_ERROR(WriteSafetensors(model_dir + "/model.safetensors", shards[0], {{"format", "pt"}}));
+  } else {
+    nlohmann::json weight_map = nlohmann::json::object();
+    int64_t total = 0;
+    for (size_t k = 0; k < shards.size(); ++k) {
+      char name[64];
+      std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", k + 1, shards.size());
+      TRAINRT_RETURN_IF_ERROR(WriteSafetensors(model_dir + "/" + name, shards[k], {{"format", "pt"}}));
+      for (const auto& [tensor, value] : shards[k]) {
+        weight_map[tensor] = name;
+        total += value.numel() * static_cast<int64_t>(value.element_size());
+      }
+    }
+    nlohmann::json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
+    TRAINRT_RETURN_IF_ERROR(write("model.safetensors.index.json", PrettyJson(index)));
+  }
 
   for (const char* name : {"tokenizer.json", "tokenizer_config.json"}) {
     auto contents = runtime::ReadFileToString(tokenizer_dir + "/" + name);

@@ -23,6 +23,14 @@ runtime::Status ExportModel(const std::string& model_dir, const TensorMap& weigh
                             const ModelConfig& config, const std::vector<std::string>& label_names,
                             const WordPieceTokenizer& tokenizer, const std::string& tokenizer_dir);
 
+// The same with the weights in shards (pipeline stages): one shard writes model.safetensors;
+// several write model-0000k-of-0000n.safetensors and model.safetensors.index.json, Hugging
+// Face's sharded layout, which from_pretrained loads.
+runtime::Status ExportModel(const std::string& model_dir, const std::vector<TensorMap>& shards,
+                            const std::string& architecture, const ModelConfig& config,
+                            const std::vector<std::string>& label_names, const WordPieceTokenizer& tokenizer,
+                            const std::string& tokenizer_dir);
+
 // The model's parameters as CPU float32 copies, by name (what ExportModel writes).
 TensorMap ModelWeights(SequenceClassifier& model);
 

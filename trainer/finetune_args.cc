@@ -4,6 +4,8 @@
 #include <functional>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/container_paths.h"
 #include "runtime/job_config.h"
 
@@ -37,6 +39,55 @@ bool ParseBool(const std::string& s, bool& out) {
   if (s == "True" || s == "true" || s == "1") return out = true, true;
   if (s == "False" || s == "false" || s == "0") return out = false, true;
   return false;
+}
+
+// mp_parameters: "k=v,k=v" (SageMaker's argv rendering of a dict) or a JSON object (its
+// SM_HP_MP_PARAMETERS). Keys this trainer does not use are reported in `ignored`.
+Status ParseMpParameters(const std::string& text, const std::string& source, PipelineArgs& out,
+                         std::vector<std::string>& ignored) {
+  std::vector<std::pair<std::string, std::string>> items;
+  const std::string t = text.substr(text.find_first_not_of(" \t\n") == std::string::npos ? 0 : text.find_first_not_of(" \t\n"));
+  if (!t.empty() && t[0] == '{') {
+    auto j = nlohmann::json::parse(t, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return Status::InvalidArgument(source + ": expected a JSON object, got '" + text + "'");
+    for (const auto& [k, v] : j.items()) items.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  } else {
+    size_t start = 0;
+    while (start < t.size()) {
+      const size_t comma = t.find(',', start);
+      const std::string item = t.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      const size_t eq = item.find('=');
+      if (eq == std::string::npos) return Status::InvalidArgument(source + ": '" + item + "' is not key=value");
+      items.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  for (const auto& [key, value] : items) {
+    bool ok = true;
+    if (key == "partitions" || key == "pipeline_parallel_degree") {
+      ok = ParseInt(value, out.partitions) && out.partitions >= 1;
+    } else if (key == "microbatches") {
+      ok = ParseInt(value, out.microbatches) && out.microbatches >= 1;
+    } else if (key == "pipeline") {
+      out.pipeline = value;
+      ok = value == "interleaved" || value == "simple";
+    } else if (key == "placement_strategy") {
+      out.placement_strategy = value;
+      ok = value == "cluster" || value == "spread";
+    } else if (key == "ddp") {
+      ok = ParseBool(value, out.ddp);
+    } else {
+      ignored.push_back(source + " " + key + "=" + value);
+    }
+    if (!ok) {
+      return Status::InvalidArgument(source + " " + key + "='" + value + "': expected " +
+                                     (key == "pipeline" ? "interleaved or simple"
+                                      : key == "placement_strategy" ? "cluster or spread"
+                                      : key == "ddp" ? "True or False" : "a positive integer"));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -80,6 +131,16 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   options["metric_for_best_model"] = text(a.metric_for_best_model);
   options["seed"] = integer(a.seed);
   options["ddp_timeout"] = integer(a.ddp_timeout);
+  // Pipeline parallelism: mp_parameters first (env, then argv), plain arguments after (they win).
+  std::string mp_parameters;
+  std::vector<std::pair<std::string, std::string>> pipeline_args;
+  options["mp_parameters"] = text(mp_parameters);
+  for (const char* n : {"partitions", "pipeline_parallel_degree", "microbatches", "pipeline", "placement_strategy", "ddp"}) {
+    options[n] = std::make_pair("a value", Setter([&pipeline_args, n](const std::string& v) {
+                                  pipeline_args.emplace_back(n, v);
+                                  return true;
+                                }));
+  }
   for (const char* n : {"max_seq_length", "max_length"}) options[n] = integer(a.max_seq_length);
   options["bf16"] = boolean(a.bf16);
   options["fp16"] = boolean(a.fp16);
@@ -147,6 +208,16 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
                                    "logging_steps > 0 expected");
   }
   if (a.bf16 && a.fp16) return Status::InvalidArgument("arguments --bf16 and --fp16: choose one");
+  if (const std::string env_mp = runtime::EnvOr(env, "SM_HP_MP_PARAMETERS", ""); !env_mp.empty() && mp_parameters.empty()) {
+    TRAINRT_RETURN_IF_ERROR(ParseMpParameters(env_mp, "SM_HP_MP_PARAMETERS", a.pipeline, a.ignored));
+  }
+  if (!mp_parameters.empty()) TRAINRT_RETURN_IF_ERROR(ParseMpParameters(mp_parameters, "--mp_parameters", a.pipeline, a.ignored));
+  for (const auto& [name, value] : pipeline_args) {
+    TRAINRT_RETURN_IF_ERROR(ParseMpParameters(name + "=" + value, "argument", a.pipeline, a.ignored));
+  }
+  if (a.pipeline.enabled() && a.fp16) {
+    return Status::InvalidArgument("arguments --fp16 True with pipeline parallelism: not supported (use --bf16 True)");
+  }
   if (a.ddp_timeout < 0) return Status::InvalidArgument("argument --ddp_timeout: expected seconds >= 1");
   if (a.save_steps <= 0) return Status::InvalidArgument("argument --save_steps: expected a number > 0");
   if (a.load_best_model_at_end) {

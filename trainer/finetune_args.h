@@ -13,6 +13,17 @@
 
 namespace trainrt::trainer {
 
+// Pipeline model parallelism: SageMaker's mp_parameters (argv "--mp_parameters k=v,..." or
+// SM_HP_MP_PARAMETERS as JSON) or the same names as plain arguments, which win.
+struct PipelineArgs {
+  int64_t partitions = 1;                 // partitions, pipeline_parallel_degree
+  int64_t microbatches = 1;
+  std::string pipeline = "interleaved";   // interleaved (1F1B) | simple (GPipe)
+  std::string placement_strategy = "cluster";  // cluster | spread
+  bool ddp = false;                       // replicate the pipeline (data parallel across replicas)
+  bool enabled() const { return partitions > 1; }
+};
+
 struct FinetuneArgs {
   std::string model_name_or_path;       // --model_name_or_path, --model_name (required)
   double num_train_epochs = 3.0;        // --epochs, --num_train_epochs
@@ -53,6 +64,7 @@ struct FinetuneArgs {
   std::string text_pair_column;         // "" -> single sentences
   std::string label_column = "label";
   int64_t num_labels = 0;               // 0: from the data
+  PipelineArgs pipeline;
   std::vector<std::string> ignored;     // unknown arguments, reported once
   std::vector<std::string> warnings;    // settings corrected on parsing, reported once
 

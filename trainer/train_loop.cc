@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <optional>
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -30,6 +31,7 @@
 #include "trainer/distributed/collectives.h"
 #include "trainer/distributed/distributed_env.h"
 #include "trainer/distributed/gradient_sync.h"
+#include "trainer/distributed/pipeline.h"
 #include "trainer/export_model.h"
 #include "trainer/metrics/classification_metrics.h"
 #include "trainer/model/model_config.h"
@@ -76,68 +78,77 @@ at::Tensor ClipGradNorm(const std::vector<at::Tensor>& params, double max_norm) 
   return total;
 }
 
+// The same over a pipeline: the squared norms of every stage's gradients add up (all replicas hold
+// the same averaged gradients, so the world's sum counts each stage `replicas` times).
+at::Tensor ClipGradNormAcrossStages(const std::vector<at::Tensor>& params, double max_norm, Collectives& world,
+                                    int replicas) {
+  std::vector<at::Tensor> grads;
+  for (const auto& p : params) {
+    if (p.grad().defined()) grads.push_back(p.grad());
+  }
+  at::Tensor squares = grads.empty() ? at::zeros({1}, params.front().options().dtype(at::kFloat))
+                                     : at::stack(at::_foreach_norm(grads, 2)).pow(2).sum().reshape({1}).to(at::kFloat);
+  std::vector<at::Tensor> one{squares};
+  world.AllReduceSum(one, "all_reduce of the gradient norm");
+  at::Tensor total = one[0].div(static_cast<double>(replicas)).sqrt().squeeze();
+  if (max_norm > 0 && !grads.empty()) at::_foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_max(1.0));
+  return total;
+}
+
 int64_t StepsFor(double value, int64_t total) {  // values < 1 are ratios of the total steps
   return value < 1 ? static_cast<int64_t>(std::ceil(static_cast<double>(total) * value)) : static_cast<int64_t>(value);
 }
 
 // ---- evaluation -------------------------------------------------------------------------------
 
-// Evaluates on `set`: with data parallel each rank takes rows rank, rank + W, ..., and the
-// predictions are gathered so that every rank computes the metrics of the whole set.
+// Evaluates on `set`. Data parallel: replica `shard` of `shards` takes rows shard, shard +
+// shards, ...; its predictions (from the last pipeline stage when there is a `pipeline`) go to
+// every rank through one all-reduce over `group`, so all ranks compute the whole set's metrics.
 LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch_size, int64_t num_labels,
-                 int32_t pad_id, const at::Device& device, Collectives* group) {
+                 int32_t pad_id, const at::Device& device, Collectives* group, int shard, int shards,
+                 PipelineRunner* pipeline) {
   const auto start = Clock::now();
-  const int rank = group ? group->rank() : 0, world = group ? group->size() : 1;
   std::vector<int64_t> mine;
-  for (size_t i = static_cast<size_t>(rank); i < set.labels.size(); i += static_cast<size_t>(world)) {
+  for (size_t i = static_cast<size_t>(shard); i < set.labels.size(); i += static_cast<size_t>(shards)) {
     mine.push_back(static_cast<int64_t>(i));
   }
   model.eval();
   at::NoGradGuard no_grad;
-  std::vector<int64_t> predictions;
-  double loss_sum = 0;
+  const size_t n = set.labels.size();
+  std::vector<double> found(n + 1, 0.0);  // prediction + 1 per row (0: not here), then the loss sum
   int64_t steps = 0;
   for (size_t begin = 0; begin < mine.size(); begin += static_cast<size_t>(batch_size)) {
     std::vector<int64_t> index(mine.begin() + static_cast<std::ptrdiff_t>(begin),
                                mine.begin() + static_cast<std::ptrdiff_t>(std::min(mine.size(), begin + batch_size)));
     Batch b = Collate(set, index, pad_id, device);
-    at::Tensor logits = model.forward(b.input_ids, b.attention_mask, b.token_type_ids).to(at::kFloat);
-    loss_sum += at::cross_entropy_loss(logits, b.labels).item<double>() * static_cast<double>(index.size());
+    at::Tensor logits = pipeline ? pipeline->Logits(b)
+                                 : model.forward(b.input_ids, b.attention_mask, b.token_type_ids).to(at::kFloat);
     at::autocast::clear_cache();  // as after each training forward
-    at::Tensor pred = logits.argmax(-1).to(at::kCPU);
-    predictions.insert(predictions.end(), pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
     ++steps;
+    if (!logits.defined()) continue;  // not the last pipeline stage
+    found[n] += at::cross_entropy_loss(logits, b.labels).item<double>() * static_cast<double>(index.size());
+    at::Tensor pred = logits.argmax(-1).to(at::kCPU);
+    for (size_t k = 0; k < index.size(); ++k) found[static_cast<size_t>(index[k])] = 1.0 + static_cast<double>(pred[static_cast<int64_t>(k)].item<int64_t>());
   }
   model.train();
-  if (group != nullptr) {  // gather every rank's predictions (padded to the longest shard) and losses
-    const int64_t longest = static_cast<int64_t>((set.labels.size() + static_cast<size_t>(world) - 1) / static_cast<size_t>(world));
-    at::Tensor local = at::full({longest}, -1, at::kLong);
-    std::copy(predictions.begin(), predictions.end(), local.data_ptr<int64_t>());
-    std::vector<at::Tensor> all;
-    at::Tensor loss_t = at::full({1}, loss_sum, at::TensorOptions().dtype(at::kDouble).device(device));
-    std::vector<at::Tensor> losses{loss_t};
-    group->AllReduceSum(losses, "all_reduce of the evaluation loss");
-    loss_sum = losses[0].item<double>();
-    group->AllGather(all, local.to(device), "all_gather of the evaluation predictions");
-    predictions.assign(set.labels.size(), 0);
-    for (int r = 0; r < world; ++r) {
-      at::Tensor part = all[static_cast<size_t>(r)].to(at::kCPU).contiguous();
-      const int64_t* p = part.data_ptr<int64_t>();
-      for (int64_t j = 0; j < longest; ++j) {
-        const size_t row = static_cast<size_t>(r) + static_cast<size_t>(j) * static_cast<size_t>(world);
-        if (row < set.labels.size()) predictions[row] = p[j];
-      }
-    }
+  if (group != nullptr) {
+    at::Tensor all = at::from_blob(found.data(), {static_cast<int64_t>(n + 1)}, at::kDouble).to(device, false, true);
+    std::vector<at::Tensor> one{all};
+    group->AllReduceSum(one, "all_reduce of the evaluation predictions");
+    at::Tensor back = one[0].to(at::kCPU).contiguous();
+    std::copy(back.data_ptr<double>(), back.data_ptr<double>() + n + 1, found.begin());
   }
+  std::vector<int64_t> predictions(n);
+  for (size_t i = 0; i < n; ++i) predictions[i] = static_cast<int64_t>(std::llround(found[i])) - 1;
   const ClassificationMetrics m = ComputeClassificationMetrics(predictions, set.labels, num_labels);
   const double runtime = std::chrono::duration<double>(Clock::now() - start).count();
-  return {{"eval_loss", loss_sum / static_cast<double>(set.labels.size())},
+  return {{"eval_loss", found[n] / static_cast<double>(n)},
           {"eval_accuracy", m.accuracy},
           {"eval_f1", m.f1},
           {"eval_precision", m.precision},
           {"eval_recall", m.recall},
           {"eval_runtime", PyRound(runtime, 4)},
-          {"eval_samples_per_second", PyRound(static_cast<double>(set.labels.size()) / runtime, 3)},
+          {"eval_samples_per_second", PyRound(static_cast<double>(n) / runtime, 3)},
           {"eval_steps_per_second", PyRound(static_cast<double>(steps) / runtime, 3)}};
 }
 
@@ -173,8 +184,10 @@ struct DataLayout {
   std::vector<std::string> labels;
   int64_t world_size, per_device_train_batch_size, gradient_accumulation_steps, seed, num_train_examples;
   bool group_by_length;
+  int64_t pipeline_partitions;
   nlohmann::json ToJson() const {
     return {{"architecture", architecture}, {"labels", labels}, {"world_size", world_size},
+            {"pipeline_partitions", pipeline_partitions},
             {"per_device_train_batch_size", per_device_train_batch_size},
             {"gradient_accumulation_steps", gradient_accumulation_steps}, {"seed", seed},
             {"num_train_examples", num_train_examples}, {"group_by_length", group_by_length}};
@@ -454,11 +467,55 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     if (!connected.ok()) return connected.status();
     group = std::move(*connected);
     if (main_rank) {
-      std::fprintf(stderr, "trainrt-finetune: data parallel over %d ranks (%s, %s, collective timeout %lld s), "
-                   "rank 0 at %s:%d\n", world, dist->source.c_str(), device.is_cuda() ? "NCCL" : "Gloo",
+      std::fprintf(stderr, "trainrt-finetune: %s over %d ranks (%s, %s, collective timeout %lld s), "
+                   "rank 0 at %s:%d\n", args.pipeline.enabled() ? "pipeline parallel" : "data parallel", world,
+                   dist->source.c_str(), device.is_cuda() ? "NCCL" : "Gloo",
                    static_cast<long long>(seconds), dist->master_addr.c_str(), dist->master_port);
     }
   }
+
+  // ---- pipeline stages: this rank keeps only its pieces of the model ----
+  std::optional<PipelinePlan> plan;
+  std::unique_ptr<Collectives> replica_group;  // the ranks holding the same stage (pipeline + ddp)
+  std::vector<StageTensor> stage_tensors;      // every parameter of the model, with its stage
+  double non_embedding_params = 0;             // of the whole model, for total_flos
+  for (const auto& item : model.named_parameters()) {
+    if (item.key().find("embeddings") == std::string::npos) non_embedding_params += static_cast<double>(item.value().numel());
+  }
+  if (args.pipeline.enabled()) {
+    if (!group) {
+      return Status::InvalidArgument("mp_parameters partitions=" + std::to_string(args.pipeline.partitions) +
+                                     ": pipeline parallelism needs that many processes (this is one); run under train "
+                                     "with MPI or TRAINRT_NPROC_PER_HOST, or trainrt launch");
+    }
+    auto planned = PlanPipeline(args.pipeline, rank, world, model.num_layers());
+    if (!planned.ok()) return planned.status();
+    plan = *planned;
+    at::NoGradGuard no_grad;
+    for (const auto& item : model.named_parameters()) {
+      const int64_t piece = PieceOf(item.key(), model.num_layers());
+      int stage = 0;
+      for (int st = 0; st < plan->partitions; ++st) {
+        auto other = PlanPipeline(args.pipeline, plan->RankOf(st, 0), world, model.num_layers());
+        if (other.ok() && other->Holds(piece)) stage = st;
+      }
+      stage_tensors.push_back({item.key(), item.value().sizes().vec(), item.value().scalar_type(), stage});
+      if (stage != plan->stage) item.value().set_data(at::empty({0}, item.value().options()));  // not ours: freed
+    }
+    if (plan->replicas > 1) {
+      auto made = group->NewGroup("stage" + std::to_string(plan->stage), plan->replica, plan->replicas);
+      if (!made.ok()) return made.status();
+      replica_group = std::move(*made);
+    }
+    if (main_rank) std::fprintf(stderr, "trainrt-finetune: %s\n", plan->Describe().c_str());
+    int64_t held = 0;
+    for (const auto& item : model.named_parameters()) held += item.value().numel();
+    std::fprintf(stderr, "trainrt-finetune: rank %d holds %lld parameters (stage %d)\n", rank,
+                 static_cast<long long>(held), plan->stage);
+  }
+  // Data parallel ranks: the replicas (the pipelines, or every rank without one).
+  const int dp_rank = plan ? plan->replica : rank, dp_size = plan ? plan->replicas : world;
+  Collectives* grad_group = plan ? replica_group.get() : group.get();
 
   const int max_length = static_cast<int>(std::min(args.max_seq_length, config->max_position_embeddings));
   const EncodedSet train = Encode(*train_examples, *labels, *tokenizer, max_length);
@@ -466,19 +523,20 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   const int32_t pad_id = tokenizer->pad_id();
 
   std::vector<std::pair<std::string, at::Tensor>> decay, no_decay;
-  std::vector<at::Tensor> all_params;
-  double non_embedding_params = 0;
+  std::vector<at::Tensor> all_params;  // this rank's (its stage's, with a pipeline)
+  TensorMap param_refs;
   for (const auto& item : model.named_parameters()) {
+    if (plan && item.value().numel() == 0) continue;
     (Decays(item.key()) ? decay : no_decay).emplace_back(item.key(), item.value());
     all_params.push_back(item.value());
-    if (item.key().find("embeddings") == std::string::npos) non_embedding_params += static_cast<double>(item.value().numel());
+    param_refs[item.key()] = item.value();
   }
   AdamW optimizer(AdamWOptions{args.adam_beta1, args.adam_beta2, args.adam_epsilon});
   optimizer.AddGroup(decay, args.weight_decay);  // transformers' order: the decay group first
   optimizer.AddGroup(no_decay, 0.0);
 
   const int64_t n = static_cast<int64_t>(train.labels.size());
-  const int64_t global_batch = args.per_device_train_batch_size * world;
+  const int64_t global_batch = args.per_device_train_batch_size * dp_size;
   const int64_t batches_per_epoch = (n + global_batch - 1) / global_batch;  // per rank
   const int64_t ga = args.gradient_accumulation_steps;
   const int64_t updates_per_epoch = std::max<int64_t>(batches_per_epoch / ga + (batches_per_epoch % ga > 0), 1);
@@ -494,7 +552,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   const double progress_seconds = std::stod(runtime::EnvOr(env, "TRAINRT_PROGRESS_SECONDS", "30"));
   LossScaler scaler(args.fp16, device);
   const DataLayout layout{model.architecture(), labels->names, world, args.per_device_train_batch_size, ga, args.seed, n,
-                          args.group_by_length};
+                          args.group_by_length, plan ? plan->partitions : 1};
 
   // This rank's RNG, loss-scaler and pending-loss state, as checkpoints keep it.
   at::Tensor loss_since_log = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
@@ -533,12 +591,17 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
         loaded = std::move(*read);
         Progress check;  // a checkpoint of another layout is refused before anything is loaded
         TRAINRT_RETURN_IF_ERROR(RestoreProgress(loaded.trainrt_state, loaded.trainer_state, *chosen, layout, check));
-        auto restored = LoadWeights(model, loaded.model);
-        if (!restored.ok()) return restored.status().WithContext(*chosen);
-        if (!restored->missing.empty()) return Status::InvalidArgument(*chosen + ": weights missing: " + Join(restored->missing));
-        TRAINRT_RETURN_IF_ERROR(optimizer.LoadState(loaded.optimizer).WithContext(*chosen + "/optimizer.safetensors"));
+        for (const auto& entry : stage_tensors) {
+          if (!loaded.model.count(entry.name)) return Status::InvalidArgument(*chosen + ": weight '" + entry.name + "' missing");
+        }
+        if (!plan) {
+          auto restored = LoadWeights(model, loaded.model);
+          if (!restored.ok()) return restored.status().WithContext(*chosen);
+          if (!restored->missing.empty()) return Status::InvalidArgument(*chosen + ": weights missing: " + Join(restored->missing));
+          TRAINRT_RETURN_IF_ERROR(optimizer.LoadState(loaded.optimizer).WithContext(*chosen + "/optimizer.safetensors"));
+        }
         shared = {{"path", *chosen}, {"trainrt_state", loaded.trainrt_state}, {"trainer_state", loaded.trainer_state},
-                  {"optimizer", optimizer.has_state()}};
+                  {"optimizer", !loaded.optimizer.empty()}};
         return Status::Ok();
       }();
       if (!s.ok()) shared = {{"error", s.ToString()}};
@@ -552,7 +615,23 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     if (!resume_path.empty()) {
       TRAINRT_RETURN_IF_ERROR(RestoreProgress(shared["trainrt_state"], shared["trainer_state"], resume_path, layout, progress));
     }
-    if (group) {  // the replicas start equal: rank 0's weights (and optimizer state)
+    if (plan) {  // each stage gets its weights (and optimizer state) from rank 0's checkpoint
+      if (!resume_path.empty()) {
+        ScatterFromRank0(*group, *plan, loaded.model, param_refs, stage_tensors, "sending the resumed weights");
+        if (shared["optimizer"].get<bool>()) {
+          std::vector<StageTensor> state_entries;
+          for (const auto& e : stage_tensors) {
+            for (const char* suffix : {".exp_avg", ".exp_avg_sq"}) state_entries.push_back({e.name + suffix, e.shape, e.dtype, e.stage});
+            state_entries.push_back({e.name + ".step", {}, at::kFloat, e.stage});
+          }
+          TensorMap live = optimizer.LiveState();
+          ScatterFromRank0(*group, *plan, loaded.optimizer, live, state_entries, "sending the resumed optimizer state");
+        }
+      } else if (replica_group) {
+        std::vector<at::Tensor> params = all_params;
+        replica_group->Broadcast(params, 0, "broadcast of the stage's parameters");
+      }
+    } else if (group) {  // the replicas start equal: rank 0's weights (and optimizer state)
       std::vector<at::Tensor> params = all_params;
       group->Broadcast(params, 0, "broadcast of the parameters");
       if (!resume_path.empty() && shared["optimizer"].get<bool>()) {
@@ -597,18 +676,39 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     }
   }
   std::unique_ptr<GradientSynchronizer> sync;
-  if (group) sync = std::make_unique<GradientSynchronizer>(*group, all_params);
+  if (grad_group) sync = std::make_unique<GradientSynchronizer>(*grad_group, all_params);
+  std::unique_ptr<PipelineRunner> pipeline;
+  if (plan) pipeline = std::make_unique<PipelineRunner>(*plan, *group, model, config->hidden_size);
+  // The whole model's weights (and optimizer state) on rank 0: gathered from the stages.
+  auto full_weights = [&]() -> std::vector<TensorMap> {
+    if (!plan) return {ModelWeights(model)};
+    TensorMap all = GatherToRank0(*group, *plan, param_refs, stage_tensors, "gathering the weights");
+    std::vector<TensorMap> shards(static_cast<size_t>(plan->partitions));
+    for (const auto& e : stage_tensors) {
+      if (all.count(e.name)) shards[static_cast<size_t>(e.stage)][e.name] = all[e.name].to(at::kFloat);
+    }
+    return shards;
+  };
+  auto full_optimizer_state = [&]() -> TensorMap {
+    if (!plan) return optimizer.SaveState();
+    std::vector<StageTensor> entries;
+    for (const auto& e : stage_tensors) {
+      for (const char* suffix : {".exp_avg", ".exp_avg_sq"}) entries.push_back({e.name + suffix, e.shape, e.dtype, e.stage});
+      entries.push_back({e.name + ".step", {}, at::kFloat, e.stage});
+    }
+    return GatherToRank0(*group, *plan, optimizer.LiveState(), entries, "gathering the optimizer state");
+  };
   if (args.bf16 || args.fp16) {
     at::autocast::set_autocast_dtype(device.type(), args.bf16 ? at::kBFloat16 : at::kHalf);
     at::autocast::set_autocast_enabled(device.type(), true);
   }
   if (main_rank) {
     std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %zu labels, %lld steps "
-                 "(%lld epochs x %lld), batch %lld x %lld accumulation x %d ranks%s, checkpoints in %s\n",
+                 "(%lld epochs x %lld), batch %lld x %lld accumulation x %d data-parallel replica(s)%s, checkpoints in %s\n",
                  model.architecture().c_str(), model_path->c_str(), device.str().c_str(), static_cast<long long>(n),
                  eval.labels.size(), labels->names.size(), static_cast<long long>(max_steps),
                  static_cast<long long>(num_epochs), static_cast<long long>(updates_per_epoch),
-                 static_cast<long long>(args.per_device_train_batch_size), static_cast<long long>(ga), world,
+                 static_cast<long long>(args.per_device_train_batch_size), static_cast<long long>(ga), dp_size,
                  args.bf16 ? ", bf16 autocast" : args.fp16 ? ", fp16 autocast with loss scaling" : "",
                  args.output_dir.c_str());
   }
@@ -638,9 +738,11 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
         for (int r = 0; r < world; ++r) snap.rank_states[static_cast<size_t>(r)][key] = gathered[static_cast<size_t>(r)].to(at::kCPU);
       }
     }
+    if (plan || main_rank) {  // gathering the stages is a collective; without stages only rank 0 copies
+      snap.model = full_weights();
+      snap.optimizer = full_optimizer_state();
+    }
     if (!main_rank) return Status::Ok();
-    snap.model = ModelWeights(model);
-    snap.optimizer = optimizer.SaveState();
     if (progress.best_global_step == progress.global_step) {
       progress.best_model_checkpoint = args.output_dir + "/checkpoint-" + std::to_string(progress.global_step);
       writer->set_best_step(progress.best_global_step);
@@ -660,7 +762,8 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   // Evaluates on the test channel (every rank) and prints Trainer's eval dict (rank 0); `record`
   // adds it to log_history and tracks the best metric.
   auto evaluate = [&](bool record) {
-    LogDict metrics = Evaluate(model, eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device, group.get());
+    LogDict metrics = Evaluate(model, eval, args.per_device_eval_batch_size, config->num_labels, pad_id, device,
+                               group.get(), dp_rank, dp_size, pipeline.get());
     if (record) {
       progress.log_history.push_back(HistoryEntry(metrics, progress.epoch_progress, progress.global_step));
       if (!args.metric_for_best_model.empty()) {
@@ -684,7 +787,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   for (int64_t epoch = progress.epoch; epoch < num_epochs && progress.global_step < max_steps && !stopped; ++epoch) {
     if (!group && StopRequested()) break;
     const auto batches = EpochBatches(train, args.per_device_train_batch_size, args.seed, epoch, args.group_by_length,
-                                      rank, world);
+                                      dp_rank, dp_size);
     // A resumed epoch starts at the saved position: seeking, not replaying.
     const size_t first_batch = epoch == progress.epoch ? static_cast<size_t>(progress.next_batch) : 0;
     if (first_batch >= batches.size()) continue;
@@ -699,20 +802,27 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       if (group) group->set_step(progress.global_step + 1);
       Batch batch = next.get();
       if (b + 1 < batches.size()) next = std::async(std::launch::async, collate, b + 1);
-      at::Tensor logits = model.forward(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(at::kFloat);
-      at::Tensor loss = at::cross_entropy_loss(logits, batch.labels).div(static_cast<double>(window));
-      if (sync) sync->set_sync(window_done);  // accumulation micro-steps do not all-reduce
-      scaler.Scale(loss).backward();
+      // Accumulation micro-steps do not all-reduce; a pipeline's many backwards (one per
+      // microbatch) neither: its gradients are all-reduced whole, after the last.
+      if (sync) sync->set_sync(window_done && !pipeline);
+      if (pipeline) {
+        loss_since_log.add_(pipeline->TrainBatch(batch, static_cast<double>(window)));
+      } else {
+        at::Tensor logits = model.forward(batch.input_ids, batch.attention_mask, batch.token_type_ids).to(at::kFloat);
+        at::Tensor loss = at::cross_entropy_loss(logits, batch.labels).div(static_cast<double>(window));
+        scaler.Scale(loss).backward();
+        loss_since_log.add_(loss.detach());
+      }
       // Autocast caches the low-precision copies of the weights; Python's autocast drops them when
       // each forward's region ends, so must we, or later steps would see stale weights.
       if (args.bf16 || args.fp16) at::autocast::clear_cache();
-      loss_since_log.add_(loss.detach());
-      progress.total_flos += 6.0 * non_embedding_params * static_cast<double>(batch.input_ids.numel()) * world;
+      progress.total_flos += 6.0 * non_embedding_params * static_cast<double>(batch.input_ids.numel()) * dp_size;
       if (!window_done) continue;  // more micro-batches to accumulate
       if (sync) sync->Finish();    // the gradients, averaged over the ranks
 
       const bool finite = scaler.Unscale(all_params);  // fp16: gradients back to their true scale
-      at::Tensor grad_norm = ClipGradNorm(all_params, args.max_grad_norm);
+      at::Tensor grad_norm = plan ? ClipGradNormAcrossStages(all_params, args.max_grad_norm, *group, dp_size)
+                                  : ClipGradNorm(all_params, args.max_grad_norm);
       const double lr = args.learning_rate * LinearSchedule(progress.scheduler_step, warmup, max_steps);
       if (finite) {  // an overflowed fp16 step is skipped, and so is its schedule step (Trainer)
         optimizer.Step(lr);
@@ -732,7 +842,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
         if (group) {  // Trainer logs the mean over the ranks
           std::vector<at::Tensor> pending{loss_since_log};
           group->AllReduceSum(pending, "all_reduce of the logged loss");
-          loss_since_log.copy_(pending[0]).div_(static_cast<double>(world));
+          loss_since_log.copy_(pending[0]).div_(static_cast<double>(dp_size));
         }
         const double loss_value = loss_since_log.item<double>() / static_cast<double>(step - progress.last_logged_step);
         progress.total_loss += loss_value * static_cast<double>(step - progress.last_logged_step);
@@ -790,7 +900,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   if (group) {
     std::vector<at::Tensor> pending{loss_since_log};
     group->AllReduceSum(pending, "all_reduce of the remaining loss");
-    loss_since_log.copy_(pending[0]).div_(static_cast<double>(world));
+    loss_since_log.copy_(pending[0]).div_(static_cast<double>(dp_size));
   }
   if (progress.global_step > progress.last_logged_step) progress.total_loss += loss_since_log.item<double>();
 
@@ -815,15 +925,21 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   }
   if (args.load_best_model_at_end && progress.best_global_step >= 0) {
     const std::string best_path = args.output_dir + "/checkpoint-" + std::to_string(progress.best_global_step);
+    TensorMap best_weights;
     if (main_rank && runtime::PathExists(best_path)) {
       std::fprintf(stderr, "Loading best model from %s (score: %s).\n", best_path.c_str(),
                    PythonDictLine({{"", *progress.best_metric}}).substr(6).c_str());
       auto best = LoadModelWeights(best_path);
       if (!best.ok()) return best.status();
-      auto loaded = LoadWeights(model, *best);
-      if (!loaded.ok()) return loaded.status().WithContext(best_path);
+      best_weights = std::move(*best);
+      if (!plan) {
+        auto loaded = LoadWeights(model, best_weights);
+        if (!loaded.ok()) return loaded.status().WithContext(best_path);
+      }
     }
-    if (group) {
+    if (plan) {
+      ScatterFromRank0(*group, *plan, best_weights, param_refs, stage_tensors, "sending the best model");
+    } else if (group) {
       std::vector<at::Tensor> params = all_params;
       group->Broadcast(params, 0, "broadcast of the best model");
     }
@@ -838,8 +954,11 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     }
   }
   if (args.bf16 || args.fp16) at::autocast::set_autocast_enabled(device.type(), false);
+  std::vector<TensorMap> final_weights = plan || main_rank ? full_weights() : std::vector<TensorMap>();
   if (main_rank) {
-    TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, ModelWeights(model), model.architecture(), *config, labels->names,
+    TensorMap whole;  // the exported model is one file, whatever the stages
+    for (auto& shard : final_weights) whole.insert(shard.begin(), shard.end());
+    TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, whole, model.architecture(), *config, labels->names,
                                         *tokenizer, *model_path));
     std::fprintf(stderr, "trainrt-finetune: model saved to %s\n", args.model_dir.c_str());
   }

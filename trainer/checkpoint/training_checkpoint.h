@@ -39,7 +39,7 @@ struct ModelFilesInfo {
 // hold it, and SageMaker restores it to every host anyway.
 struct CheckpointSnapshot {
   int64_t step = 0;
-  TensorMap model;                     // CPU copies
+  std::vector<TensorMap> model;        // CPU copies; one shard per pipeline stage
   TensorMap optimizer;
   std::vector<TensorMap> rank_states;  // one per rank
   nlohmann::json trainer_state;    // Hugging Face's trainer_state.json

@@ -35,6 +35,8 @@ runtime::Result<std::unique_ptr<Collectives>> Collectives::Connect(const Distrib
   c->rank_ = env.rank;
   c->size_ = env.world_size;
   c->timeout_ = timeout;
+  c->cuda_ = device.is_cuda();
+  c->gloo_address_ = env.world_size == env.local_world_size ? "127.0.0.1" : "";
   try {
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(env.master_port);
@@ -186,6 +188,57 @@ void Collectives::AllGather(std::vector<at::Tensor>& out, const at::Tensor& in, 
   }
   Await(work, what);
   out = outputs[0];
+}
+
+Collectives::Pending Collectives::Send(const at::Tensor& tensor, int to, int tag, const std::string& what) {
+  std::vector<at::Tensor> one{tensor.contiguous()};
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    work = backend_->send(one, to, tag);
+  } catch (const std::exception& e) {
+    Fail(what, e.what());
+  }
+  return Pending(this, std::move(work), what);
+}
+
+void Collectives::Recv(at::Tensor& tensor, int from, int tag, const std::string& what) {
+  std::vector<at::Tensor> one{tensor};
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    work = backend_->recv(one, from, tag);
+  } catch (const std::exception& e) {
+    Fail(what, e.what());
+  }
+  Await(work, what);
+}
+
+runtime::Result<std::unique_ptr<Collectives>> Collectives::NewGroup(const std::string& name, int rank_in_group, int size) {
+  std::unique_ptr<Collectives> c(new Collectives());
+  c->rank_ = rank_in_group;
+  c->size_ = size;
+  c->timeout_ = timeout_;
+  c->cuda_ = cuda_;
+  c->gloo_address_ = gloo_address_;
+  try {
+    c->store_ = c10::make_intrusive<c10d::PrefixStore>("group/" + name, store_);
+    auto pg_store = c10::make_intrusive<c10d::PrefixStore>("pg", c->store_);
+    if (cuda_) {
+#ifdef TRAINRT_HAVE_NCCL
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout_);
+      c->backend_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(pg_store, rank_in_group, size, options);
+#endif
+    } else {
+      auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::duration_cast<std::chrono::milliseconds>(timeout_));
+      options->devices.push_back(gloo_address_.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
+                                                       : c10d::ProcessGroupGloo::createDeviceForHostname(gloo_address_));
+      options->threads = 2;
+      c->backend_ = c10::make_intrusive<c10d::ProcessGroupGloo>(pg_store, rank_in_group, size, options);
+    }
+  } catch (const std::exception& e) {
+    return runtime::Status::IOError("creating process group " + name + ": " + e.what());
+  }
+  return c;
 }
 
 void Collectives::Barrier(const std::string& what) {

@@ -68,6 +68,13 @@ class Collectives {
   // out[r] receives rank r's `in` (same shape on every rank).
   void AllGather(std::vector<at::Tensor>& out, const at::Tensor& in, const std::string& what);
   void Barrier(const std::string& what);
+  // Point to point (pipeline stages). Send returns at once; the tensor is kept until it is sent.
+  Pending Send(const at::Tensor& tensor, int to, int tag, const std::string& what);
+  void Recv(at::Tensor& tensor, int from, int tag, const std::string& what);
+
+  // A group of some of the ranks (every member calls this with the same name): `rank_in_group`
+  // of `size`. Shares this group's store and timeout; ranks in its errors are group ranks.
+  runtime::Result<std::unique_ptr<Collectives>> NewGroup(const std::string& name, int rank_in_group, int size);
 
   // The store, for agreements outside the collectives' order (a stop request).
   c10d::Store& store() { return *store_; }
@@ -79,6 +86,8 @@ class Collectives {
   [[noreturn]] void Fail(const std::string& what, const std::string& error);
 
   int rank_ = 0, size_ = 1;
+  bool cuda_ = false;
+  std::string gloo_address_;  // "" for the default device (several hosts)
   int64_t step_ = 0;
   std::chrono::seconds timeout_{600};
   c10::intrusive_ptr<c10d::Store> store_;

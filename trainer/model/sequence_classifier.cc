@@ -27,10 +27,8 @@ at::Tensor Activation(const ModelConfig& c, const at::Tensor& x) {
   return c.activation == "relu" ? at::relu(x) : at::gelu(x);  // gelu: the exact erf form
 }
 
-// [B, T] mask of 1/0 -> [B, 1, 1, T] additive bias: 0 where attended, the dtype's lowest where masked.
 at::Tensor AttentionBias(const at::Tensor& attention_mask, at::ScalarType dtype) {
-  const double lowest = dtype == at::kHalf ? -65504.0 : static_cast<double>(std::numeric_limits<float>::lowest());
-  return (1.0 - attention_mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(2);
+  return AttentionBiasFor(attention_mask, dtype);
 }
 
 // Scaled dot-product attention over heads (ATen's fused kernel, as transformers' "sdpa" attention).
@@ -144,7 +142,17 @@ class DistilBertForSequenceClassification final : public SequenceClassifier {
         classifier_(register_module("classifier", nn::Linear(c.hidden_size, c.num_labels))),
         dropout_(register_module("dropout", nn::Dropout(c.classifier_dropout))) {}
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask, const at::Tensor&) override {
-    at::Tensor cls = distilbert_->forward(input_ids, attention_mask).select(1, 0);  // [B, dim]
+    return Head(distilbert_->forward(input_ids, attention_mask));
+  }
+  int64_t num_layers() const override { return static_cast<int64_t>(distilbert_->transformer->layer->size()); }
+  at::Tensor Embed(const at::Tensor& input_ids, const at::Tensor&) override {
+    return distilbert_->embeddings->forward(input_ids);
+  }
+  at::Tensor Layer(int64_t index, const at::Tensor& hidden, const at::Tensor& bias) override {
+    return distilbert_->transformer->layer[static_cast<size_t>(index)]->as<DistilBlockImpl>()->forward(hidden, bias);
+  }
+  at::Tensor Head(const at::Tensor& hidden) override {
+    at::Tensor cls = hidden.select(1, 0);  // [B, dim]
     return classifier_->forward(dropout_->forward(at::relu(pre_classifier_->forward(cls))));
   }
   std::string base_prefix() const override { return "distilbert"; }
@@ -287,6 +295,16 @@ class BertForSequenceClassification final : public SequenceClassifier {
     const at::Tensor types = token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids);
     return classifier_->forward(dropout_->forward(bert_->forward(input_ids, attention_mask, types)));
   }
+  int64_t num_layers() const override { return static_cast<int64_t>(bert_->encoder->layer->size()); }
+  at::Tensor Embed(const at::Tensor& input_ids, const at::Tensor& token_type_ids) override {
+    return bert_->embeddings->forward(input_ids, token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids));
+  }
+  at::Tensor Layer(int64_t index, const at::Tensor& hidden, const at::Tensor& bias) override {
+    return bert_->encoder->layer[static_cast<size_t>(index)]->as<BertLayerImpl>()->forward(hidden, bias);
+  }
+  at::Tensor Head(const at::Tensor& hidden) override {
+    return classifier_->forward(dropout_->forward(bert_->pooler->forward(hidden)));
+  }
   std::string base_prefix() const override { return "bert"; }
   std::string architecture() const override { return "BertForSequenceClassification"; }
 
@@ -364,6 +382,24 @@ Result<WeightReport> LoadWeights(SequenceClassifier& model, const TensorMap& wei
     if (!used.count(name) && !buffer) report.unexpected.push_back(name);
   }
   return report;
+}
+
+at::Tensor AttentionBiasFor(const at::Tensor& attention_mask, at::ScalarType dtype) {
+  const double lowest = dtype == at::kHalf ? -65504.0 : static_cast<double>(std::numeric_limits<float>::lowest());
+  return (1.0 - attention_mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(2);
+}
+
+int64_t PieceOf(const std::string& name, int64_t num_layers) {
+  if (name.find(".embeddings.") != std::string::npos || name.rfind("embeddings.", 0) == 0) return -1;
+  for (const char* marker : {".layer.", "layer."}) {
+    const size_t at = name.find(marker);
+    if (at == std::string::npos || (marker[0] == 'l' && at != 0)) continue;
+    const size_t digits = at + std::string(marker).size();
+    size_t end = digits;
+    while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end]))) ++end;
+    if (end > digits && end < name.size() && name[end] == '.') return std::stoll(name.substr(digits, end - digits));
+  }
+  return num_layers;
 }
 
 }  // namespace trainrt::trainer

@@ -27,7 +27,21 @@ class SequenceClassifier : public torch::nn::Module {
   virtual std::string base_prefix() const = 0;
   // "BertForSequenceClassification" or "DistilBertForSequenceClassification".
   virtual std::string architecture() const = 0;
+
+  // The same forward in pieces, for pipeline stages: Embed -> Layer(0..num_layers-1) -> Head.
+  // `attention_bias` is AttentionBiasFor(attention_mask, hidden dtype).
+  virtual int64_t num_layers() const = 0;
+  virtual at::Tensor Embed(const at::Tensor& input_ids, const at::Tensor& token_type_ids) = 0;  // [B, T, H]
+  virtual at::Tensor Layer(int64_t index, const at::Tensor& hidden, const at::Tensor& attention_bias) = 0;
+  virtual at::Tensor Head(const at::Tensor& hidden) = 0;  // [B, T, H] -> logits [B, num_labels]
 };
+
+// [B, T] mask of 1/0 -> [B, 1, 1, T] additive bias: 0 where attended, the dtype's lowest where masked.
+at::Tensor AttentionBiasFor(const at::Tensor& attention_mask, at::ScalarType dtype);
+
+// Which piece a parameter belongs to: -1 the embeddings, 0..num_layers-1 an encoder layer,
+// num_layers the head (pooler and classifier).
+int64_t PieceOf(const std::string& parameter_name, int64_t num_layers);
 
 // A freshly initialised model (weights as Hugging Face's _init_weights draws them).
 runtime::Result<std::shared_ptr<SequenceClassifier>> BuildSequenceClassifier(const ModelConfig& config);

@@ -37,6 +37,19 @@ std::vector<at::Tensor> AdamW::StateTensors() {
   return out;
 }
 
+std::map<std::string, at::Tensor> AdamW::LiveState() {
+  InitState();
+  std::map<std::string, at::Tensor> state;
+  for (Group& g : groups_) {
+    for (size_t i = 0; i < g.params.size(); ++i) {
+      state[g.names[i] + ".exp_avg"] = g.exp_avg[i];
+      state[g.names[i] + ".exp_avg_sq"] = g.exp_avg_sq[i];
+      state[g.names[i] + ".step"] = g.step[i];
+    }
+  }
+  return state;
+}
+
 void AdamW::Step(double lr) {
   at::NoGradGuard no_grad;
   InitState();

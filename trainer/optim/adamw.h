@@ -42,6 +42,8 @@ class AdamW {
   std::map<std::string, at::Tensor> SaveState() const;
   runtime::Status LoadState(const std::map<std::string, at::Tensor>& state);
   bool has_state() const { return !groups_.empty() && !groups_[0].exp_avg.empty(); }
+  // The live state tensors by SaveState's names (zeros when there was none yet): for receiving.
+  std::map<std::string, at::Tensor> LiveState();
   // Every state tensor (zeros when there was none yet), in a fixed order: for broadcasting.
   std::vector<at::Tensor> StateTensors();
 
