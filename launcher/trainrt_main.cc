@@ -1,6 +1,7 @@
 // trainrt: the tool around the training runtime. Subcommands:
 //   env     print the environment a training program gets in this container (SM_* and friends);
-//   launch  run any program on every GPU of every host, torchrun-compatible.
+//   launch  run any program on every GPU of every host, torchrun-compatible;
+//   local   run a job as SageMaker local mode does, without Docker (launcher/local_job.h).
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "launcher/launch.h"
+#include "launcher/local_job.h"
 #include "launcher/mpi_launch.h"
 #include "runtime/device_counts.h"
 #include "runtime/job_config.h"
@@ -31,6 +33,15 @@ std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
+}
+
+// The folder of this executable: `train` is installed beside it.
+std::string SelfDir() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string path(buf, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/'));
 }
 
 int RunEnv(const std::string& format) {
@@ -198,7 +209,52 @@ int main(int argc, char** argv) {
                   "SM_* variables and RANK/LOCAL_RANK/WORLD_SIZE from OpenMPI's. Usage: trainrt mpi-rank -- CMD ARGS...");
   mpi_rank->add_option("command", rank_command, "the program and its arguments, after --")->required();
 
+  trainrt::launcher::LocalJobOptions lo;
+  std::vector<std::string> channels, hps;
+  auto* local = app.add_subcommand(
+      "local",
+      "Run a training job as SageMaker local mode (instance_type local/local_gpu) does, without Docker: one /opt/ml "
+      "tree per host (algo-1-xxxxx, ...), `train` per host on this machine, logs with host prefixes, then "
+      "model.tar.gz and output.tar.gz in --output-path. Rerun with the same checkpoint folder to resume.");
+  local->add_option("--channel", channels, "NAME=DIR (or file://DIR), repeatable: the job's input channels");
+  local->add_option("--hyperparameters", lo.hyperparameters_file, "a JSON object of hyperparameters (the estimator's)");
+  local->add_option("--hp", hps, "KEY=VALUE, repeatable (JSON values stay JSON, anything else is a string)");
+  local->add_option("--entry-point", lo.entry_point, "the program to run, in --source-dir (default: the built-in fine-tuner)");
+  local->add_option("--source-dir", lo.source_dir, "folder with the entry point (inside the checkout with --git-repo)");
+  local->add_option("--git-repo", lo.git_repo, "clone this repository and take --source-dir/--entry-point from it");
+  local->add_option("--git-branch", lo.git_branch, "branch or tag of --git-repo");
+  local->add_option("--instance-type", lo.instance_type, "local (CPU only) or local_gpu (default local)")
+      ->check(CLI::IsMember({"local", "local_gpu"}));
+  local->add_option("--instance-count", lo.instance_count, "simulated hosts (default 1)")->check(CLI::PositiveNumber);
+  local->add_option("--output-path", lo.output_path, "where model.tar.gz, output.tar.gz and failure go")->required();
+  local->add_option("--checkpoint-dir", lo.checkpoint_dir,
+                    "the checkpoint folder every host sees as LocalPath (default OUTPUT_PATH/checkpoints)");
+  local->add_option("--job-name", lo.job_name, "TRAINING_JOB_NAME (default trainrt-local-<time>)");
+  local->add_option("--max-run", lo.max_run_seconds, "seconds: SIGTERM at the limit, SIGKILL 120 s later; exit 124")
+      ->check(CLI::NonNegativeNumber);
+  local->add_option("--interrupt-after", lo.interrupt_after_seconds,
+                    "seconds: stop the job as a spot interruption does, then start it again on the same checkpoints")
+      ->check(CLI::NonNegativeNumber);
+  local->add_option("--interruptions", lo.interruptions, "how many times --interrupt-after stops the job (default 1)")
+      ->check(CLI::NonNegativeNumber);
+  local->add_option("--env", lo.env, "NAME=VALUE for every host, repeatable");
+  local->add_flag("--keep", lo.keep_work_dir, "keep the per-host /opt/ml trees (their path is printed)");
+
   CLI11_PARSE(app, argc, argv);
+  if (local->parsed()) {
+    for (const auto& list : {std::make_pair(&channels, &lo.channels), std::make_pair(&hps, &lo.hyperparameters)}) {
+      for (const std::string& item : *list.first) {
+        const size_t eq = item.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          std::fprintf(stderr, "trainrt local: error: '%s': expected NAME=VALUE\n", item.c_str());
+          return 2;
+        }
+        list.second->emplace_back(item.substr(0, eq), item.substr(eq + 1));
+      }
+    }
+    lo.train_binary = SelfDir() + "/train";
+    return trainrt::launcher::RunLocalJob(lo);
+  }
   if (mpi_rank->parsed()) return RunMpiRank(rank_command);
   if (env_cmd->parsed()) return RunEnv(format);
   if (launch->parsed()) return RunLaunchCommand(la);

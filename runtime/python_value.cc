@@ -139,7 +139,7 @@ void AppendRepr(std::string& out, const PyValue& v) {
   }
 }
 
-void AppendJson(std::string& out, const PyValue& v, bool sort_keys) {
+void AppendJson(std::string& out, const PyValue& v, bool sort_keys, bool spaced) {
   switch (v.type()) {
     case PyValue::Type::kNone: out += "null"; return;
     case PyValue::Type::kBool: out += v.bool_value() ? "true" : "false"; return;
@@ -159,8 +159,8 @@ void AppendJson(std::string& out, const PyValue& v, bool sort_keys) {
     case PyValue::Type::kList: {
       out += '[';
       for (size_t i = 0; i < v.list().size(); ++i) {
-        if (i) out += ',';
-        AppendJson(out, v.list()[i], sort_keys);
+        if (i) out += spaced ? ", " : ",";
+        AppendJson(out, v.list()[i], sort_keys, spaced);
       }
       out += ']';
       return;
@@ -169,11 +169,11 @@ void AppendJson(std::string& out, const PyValue& v, bool sort_keys) {
       out += '{';
       bool first = true;
       for (const auto* item : Items(v.dict(), sort_keys)) {
-        if (!first) out += ',';
+        if (!first) out += spaced ? ", " : ",";
         first = false;
         AppendJsonString(out, item->first);
-        out += ':';
-        AppendJson(out, item->second, sort_keys);
+        out += spaced ? ": " : ":";
+        AppendJson(out, item->second, sort_keys, spaced);
       }
       out += '}';
       return;
@@ -330,7 +330,13 @@ std::string PythonStr(const PyValue& value) {
 
 std::string PythonJsonDumps(const PyValue& value, bool sort_keys) {
   std::string out;
-  AppendJson(out, value, sort_keys);
+  AppendJson(out, value, sort_keys, /*spaced=*/false);
+  return out;
+}
+
+std::string PythonJsonDump(const PyValue& value) {
+  std::string out;
+  AppendJson(out, value, /*sort_keys=*/false, /*spaced=*/true);
   return out;
 }
 

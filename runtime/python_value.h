@@ -80,6 +80,9 @@ std::string PythonStr(const PyValue& value);
 // json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=True): non-ASCII as
 // lower-case \uXXXX (surrogate pairs above U+FFFF), NaN/Infinity/-Infinity for non-finite floats.
 std::string PythonJsonDumps(const PyValue& value, bool sort_keys = true);
+// json.dumps(value) with the default separators (", ", ": "), insertion order, ensure_ascii: how
+// the SageMaker SDK writes the config files and encodes hyperparameter values.
+std::string PythonJsonDump(const PyValue& value);
 
 }  // namespace trainrt::runtime
 
