@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/container_paths.h"
+#include "runtime/contract_names.h"
 #include "runtime/job_config.h"
 
 namespace trainrt::trainer {
@@ -243,6 +244,20 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
     const std::string p = trim(path), d = trim(dir);
     return p == d || p.rfind(d + "/", 0) == 0;
   };
+  // Scripts name container paths ("--output_dir /opt/ml/checkpoints"); where /opt/ml is moved
+  // (SAGEMAKER_BASE_DIR: local runs, tests) they mean the moved tree, and /opt/ml/checkpoints means
+  // the checkpoint folder SageMaker syncs, which is the checkpoint config's LocalPath.
+  if (paths.base_dir != runtime::names::kDefaultBaseDir) {
+    const std::string container = runtime::names::kDefaultBaseDir;
+    for (std::string* p : {&a.output_dir, &a.model_dir, &a.training_dir, &a.test_dir, &a.output_data_dir,
+                           &a.model_name_or_path}) {
+      if (*p == runtime::names::kDefaultCheckpointDir) {
+        *p = default_checkpoints;
+      } else if (*p == container || p->rfind(container + "/", 0) == 0) {
+        *p = paths.base_dir + p->substr(container.size());
+      }
+    }
+  }
   if (a.output_dir.empty()) {
     a.output_dir = default_checkpoints;
   } else if (inside(a.output_dir, a.model_dir)) {

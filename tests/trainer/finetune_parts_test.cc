@@ -29,6 +29,52 @@ TEST(FinetuneArgs, SeedSpellingsHfNamesDefaultsAndUnknowns) {
   EXPECT_EQ(a->ignored, (std::vector<std::string>{"--sagemaker_whatever"}));
 }
 
+TEST(FinetuneArgs, CheckpointsDefaultToTheSyncedFolderAndNeverGoIntoTheModelDir) {
+  testing::ScratchDir dir;
+  runtime::EnvMap env{{"SAGEMAKER_BASE_DIR", dir.path()}, {"SM_MODEL_DIR", dir.path() + "/model"},
+                      {"SM_CHANNEL_TRAIN", dir.path() + "/input/data/train"}};
+  auto a = FinetuneArgs::Parse({"--model_name", "m"}, env);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->output_dir, dir.path() + "/checkpoints");
+  // The seed notebook's output_dir inside the model dir is moved out, with a warning.
+  a = FinetuneArgs::Parse({"--model_name", "m", "--output_dir", dir.path() + "/model/ckpt"}, env);
+  EXPECT_EQ(a->output_dir, dir.path() + "/checkpoints");
+  ASSERT_EQ(a->warnings.size(), 1u);
+  EXPECT_NE(a->warnings[0].find("inside the model dir"), std::string::npos);
+  // The checkpoint config's LocalPath wins, and container paths follow SAGEMAKER_BASE_DIR.
+  dir.Write("input/config/checkpointconfig.json", "{\"LocalPath\": \"" + dir.path() + "/spot\"}");
+  a = FinetuneArgs::Parse({"--model_name", "/opt/ml/input/data/model", "--output_dir", "/opt/ml/checkpoints",
+                           "--output_data_dir", "/opt/ml/output/data"}, env);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->output_dir, dir.path() + "/spot");
+  EXPECT_EQ(a->model_name_or_path, dir.path() + "/input/data/model");
+  EXPECT_EQ(a->output_data_dir, dir.path() + "/output/data");
+}
+
+TEST(FinetuneArgs, MpParametersAsSageMakerDeliversThemAndPlainArgumentsWin) {
+  runtime::EnvMap env{{"SM_CHANNEL_TRAIN", "/d"},
+                      {"SM_HP_MP_PARAMETERS", "{\"partitions\":2,\"microbatches\":4,\"pipeline\":\"simple\","
+                                              "\"placement_strategy\":\"spread\",\"optimize\":\"speed\",\"ddp\":true}"}};
+  auto a = FinetuneArgs::Parse({"--model_name", "m"}, env);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->pipeline.partitions, 2);
+  EXPECT_EQ(a->pipeline.microbatches, 4);
+  EXPECT_EQ(a->pipeline.pipeline, "simple");
+  EXPECT_EQ(a->pipeline.placement_strategy, "spread");
+  EXPECT_TRUE(a->pipeline.ddp);
+  EXPECT_EQ(a->ignored, (std::vector<std::string>{"SM_HP_MP_PARAMETERS optimize=speed"}));
+  a = FinetuneArgs::Parse({"--model_name", "m", "--mp_parameters", "partitions=4,microbatches=8,ddp=False",
+                           "--microbatches", "2"}, env);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->pipeline.partitions, 4);
+  EXPECT_EQ(a->pipeline.microbatches, 2);
+  EXPECT_FALSE(a->pipeline.ddp);
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--mp_parameters", "pipeline=fast"}, env).status().ToString(),
+            "--mp_parameters pipeline='fast': expected interleaved or simple");
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--mp_parameters", "partitions"}, env).status().ToString(),
+            "--mp_parameters: 'partitions' is not key=value");
+}
+
 TEST(FinetuneArgs, BadValuesNameTheArgument) {
   runtime::EnvMap env{{"SM_CHANNEL_TRAIN", "/d"}};
   EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--epochs", "three"}, env).status().ToString(),
