@@ -162,6 +162,33 @@ for trial in range(3):
     same_run("long", name)
     print(f"ok: SIGTERM {took:.2f} s before exit 0 at step {step}; the resumed run is bit-for-bit the uninterrupted one")
 
+# ---- a second signal ends the process at once, without a checkpoint ----
+name = "twice"
+cmd = [finetune] + BASE + LONG + ["--model_dir", f"{work}/{name}/model", "--output_data_dir", f"{work}/{name}/data",
+                                  "--output_dir", f"{work}/{name}/checkpoints"]
+proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+time.sleep(0.5 * duration)
+proc.send_signal(signal.SIGTERM)
+proc.send_signal(signal.SIGINT)
+_, err = proc.communicate(timeout=60)
+assert proc.returncode == 128 + signal.SIGINT and "second stop signal" in err, (proc.returncode, err)
+print("ok: a second stop signal ends the process at once (exit 130)")
+
+# ---- not enough room for the next checkpoint: a clear error, the complete ones kept ----
+small = os.path.join(work, "small")
+os.makedirs(small)
+if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", small], capture_output=True).returncode == 0:
+    try:
+        p = run("full_disk", STEPS + ["--output_dir", small], expect_rc=1)
+        assert "not enough free space in " + small in p.stderr and "bytes free" in p.stderr, p.stderr
+        kept = [n for n in os.listdir(small) if n.startswith("checkpoint-")]
+        assert kept and all(os.path.isfile(os.path.join(small, n, "trainrt_manifest.json")) for n in kept), kept
+        print(f"ok: a full disk stops training with a clear error before the next checkpoint ({len(kept)} kept)")
+    finally:
+        subprocess.run(["umount", small])
+else:
+    print("skip: cannot mount a small tmpfs here (not root)")
+
 # ---- the same through `train` (what SageMaker runs): stopped, then resumed to success ----
 base = os.path.join(work, "job", "opt", "ml")
 os.makedirs(base + "/input/config")

@@ -157,6 +157,24 @@ assert took < 30, f"took {took:.0f} s"
 print(f"ok: a stopped rank ended the job after {took:.1f} s: " +
       next(l for l in err.splitlines() if "did not report" in l)[:200])
 
+# A stop that cannot finish (a peer hung during shutdown) ends at the stop deadline.
+name = "dp_deadline"
+env = dict(os.environ, TRAINRT_STOP_DEADLINE_SECONDS="2")
+cmd = [trainrt, "launch", "--nproc-per-node", "2", "--master-port", "0", "--failure-stop", "2", "--", finetune] + \
+    args(name, "model", LONG)
+proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+time.sleep(2.0)
+children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+ranks = {b"RANK=1\0" in open(f"/proc/{pid}/environ", "rb").read().replace(b"LOCAL_RANK", b"LOCAL_X"): int(pid)
+         for pid in children}
+os.kill(ranks[True], signal.SIGSTOP)
+os.kill(ranks[False], signal.SIGTERM)
+start = time.monotonic()
+_, err = proc.communicate(timeout=120)
+assert "stop deadline reached" in err, err
+assert time.monotonic() - start < 20, "the deadline did not end rank 0"
+print("ok: a stop that cannot complete (peer hung) ends at TRAINRT_STOP_DEADLINE_SECONDS with a message")
+
 # Through `train`, as SageMaker runs the job: natively (2 processes per host) and under mpirun.
 def job(name, hyperparameters, extra_env):
     base = os.path.join(work, name, "opt", "ml")

@@ -101,7 +101,10 @@ with open(os.path.join(code, "job.py"), "w") as f:
             "open(os.path.join(os.environ['SM_MODEL_DIR'], os.environ['SM_CURRENT_HOST'] + '.json'), 'w').write(\n"
             "    json.dumps({k: os.environ[k] for k in ('SM_HOSTS', 'SM_CHANNEL_TRAIN', 'SM_MODULE_NAME')}))\n"
             "sys.exit(int(os.environ.get('FAIL', '0')))\n")
-SCRIPT = ["--channel", f"train={data}/train", "--hp", "lr=0.1", "--hp", "name=x y", "--entry-point", "job.py"]
+with open(os.path.join(work, "hp.json"), "w") as f:
+    json.dump({"lr": 0.1, "name": "x y"}, f)
+SCRIPT = ["--channel", f"train={data}/train", "--hyperparameters", os.path.join(work, "hp.json"),
+          "--entry-point", "job.py"]
 out = os.path.join(work, "script")
 p = local(SCRIPT + ["--source-dir", code, "--output-path", out, "--instance-count", "2",
                     "--env", f"TRAINRT_PYTHON={sys.executable}"])

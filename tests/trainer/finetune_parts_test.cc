@@ -3,6 +3,7 @@
 
 #include "tests/runtime/test_util.h"
 #include "trainer/data/text_classification_data.h"
+#include "trainer/distributed/distributed_env.h"
 #include "trainer/finetune_args.h"
 #include "trainer/metrics/classification_metrics.h"
 #include "trainer/trainer_log.h"
@@ -73,6 +74,34 @@ TEST(FinetuneArgs, MpParametersAsSageMakerDeliversThemAndPlainArgumentsWin) {
             "--mp_parameters pipeline='fast': expected interleaved or simple");
   EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--mp_parameters", "partitions"}, env).status().ToString(),
             "--mp_parameters: 'partitions' is not key=value");
+}
+
+TEST(DistributedEnv, TorchrunVariablesThenOpenMpisThenOneProcess) {
+  auto one = ReadDistributedEnv({});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->world_size, 1);
+  EXPECT_EQ(one->source, "single process");
+  auto torchrun = ReadDistributedEnv({{"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "2"},
+                                      {"MASTER_ADDR", "algo-1"}, {"MASTER_PORT", "7777"},
+                                      {"TORCHELASTIC_USE_AGENT_STORE", "True"}, {"OMPI_COMM_WORLD_SIZE", "9"}});
+  ASSERT_TRUE(torchrun.ok()) << torchrun.status().ToString();
+  EXPECT_EQ(torchrun->rank, 3);
+  EXPECT_EQ(torchrun->local_rank, 1);
+  EXPECT_EQ(torchrun->master_addr, "algo-1");
+  EXPECT_EQ(torchrun->master_port, 7777);
+  EXPECT_TRUE(torchrun->agent_store);
+  auto mpi = ReadDistributedEnv({{"OMPI_COMM_WORLD_SIZE", "2"}, {"OMPI_COMM_WORLD_RANK", "1"},
+                                 {"OMPI_COMM_WORLD_LOCAL_RANK", "1"}, {"OMPI_COMM_WORLD_LOCAL_SIZE", "2"}});
+  ASSERT_TRUE(mpi.ok()) << mpi.status().ToString();
+  EXPECT_EQ(mpi->rank, 1);
+  EXPECT_EQ(mpi->world_size, 2);
+  EXPECT_EQ(mpi->master_addr, "127.0.0.1");  // one host: loopback
+  EXPECT_FALSE(mpi->agent_store);
+  EXPECT_EQ(mpi->source, "OpenMPI variables");
+  EXPECT_NE(ReadDistributedEnv({{"WORLD_SIZE", "2"}, {"RANK", "2"}}).status().ToString().find("RANK"), std::string::npos);
+  EXPECT_NE(ReadDistributedEnv({{"WORLD_SIZE", "4"}, {"RANK", "0"}, {"LOCAL_WORLD_SIZE", "2"}}).status().ToString()
+                .find("MASTER_ADDR: required"),
+            std::string::npos);
 }
 
 TEST(FinetuneArgs, BadValuesNameTheArgument) {
