@@ -116,6 +116,15 @@ void Collectives::Fail(const std::string& what, const std::string& error) {
                         first_line + others);
 }
 
+template <typename Launch>
+c10::intrusive_ptr<c10d::Work> Collectives::Start(const std::string& what, Launch&& launch) {
+  try {
+    return launch();
+  } catch (const std::exception& e) {
+    Fail(what, e.what());
+  }
+}
+
 void Collectives::Await(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what) {
   try {
     work->wait();
@@ -146,12 +155,7 @@ void Collectives::Broadcast(std::vector<at::Tensor>& tensors, int root, const st
     std::vector<at::Tensor> flat_parts;
     for (at::Tensor* t : group) flat_parts.push_back(t->reshape({-1}));
     std::vector<at::Tensor> one{at::cat(flat_parts)};
-    c10::intrusive_ptr<c10d::Work> work;
-    try {
-      work = backend_->broadcast(one, options);
-    } catch (const std::exception& e) {
-      Fail(what, e.what());
-    }
+    c10::intrusive_ptr<c10d::Work> work = Start(what, [&] { return backend_->broadcast(one, options); });
     Await(work, what);
     int64_t offset = 0;
     for (at::Tensor* t : group) {
@@ -166,12 +170,7 @@ void Collectives::AllReduceSum(std::vector<at::Tensor>& tensors, const std::stri
 }
 
 Collectives::Pending Collectives::AllReduceSumAsync(std::vector<at::Tensor>& tensors, const std::string& what) {
-  c10::intrusive_ptr<c10d::Work> work;
-  try {
-    work = backend_->allreduce(tensors);
-  } catch (const std::exception& e) {
-    Fail(what, e.what());
-  }
+  c10::intrusive_ptr<c10d::Work> work = Start(what, [&] { return backend_->allreduce(tensors); });
   return Pending(this, std::move(work), what);
 }
 
@@ -180,35 +179,20 @@ void Collectives::AllGather(std::vector<at::Tensor>& out, const at::Tensor& in, 
   for (int r = 0; r < size_; ++r) out.push_back(at::empty_like(in));
   std::vector<std::vector<at::Tensor>> outputs{out};
   std::vector<at::Tensor> inputs{in};
-  c10::intrusive_ptr<c10d::Work> work;
-  try {
-    work = backend_->allgather(outputs, inputs);
-  } catch (const std::exception& e) {
-    Fail(what, e.what());
-  }
+  c10::intrusive_ptr<c10d::Work> work = Start(what, [&] { return backend_->allgather(outputs, inputs); });
   Await(work, what);
   out = outputs[0];
 }
 
 Collectives::Pending Collectives::Send(const at::Tensor& tensor, int to, int tag, const std::string& what) {
   std::vector<at::Tensor> one{tensor.contiguous()};
-  c10::intrusive_ptr<c10d::Work> work;
-  try {
-    work = backend_->send(one, to, tag);
-  } catch (const std::exception& e) {
-    Fail(what, e.what());
-  }
+  c10::intrusive_ptr<c10d::Work> work = Start(what, [&] { return backend_->send(one, to, tag); });
   return Pending(this, std::move(work), what);
 }
 
 void Collectives::Recv(at::Tensor& tensor, int from, int tag, const std::string& what) {
   std::vector<at::Tensor> one{tensor};
-  c10::intrusive_ptr<c10d::Work> work;
-  try {
-    work = backend_->recv(one, from, tag);
-  } catch (const std::exception& e) {
-    Fail(what, e.what());
-  }
+  c10::intrusive_ptr<c10d::Work> work = Start(what, [&] { return backend_->recv(one, from, tag); });
   Await(work, what);
 }
 
@@ -242,12 +226,7 @@ runtime::Result<std::unique_ptr<Collectives>> Collectives::NewGroup(const std::s
 }
 
 void Collectives::Barrier(const std::string& what) {
-  c10::intrusive_ptr<c10d::Work> work;
-  try {
-    work = backend_->barrier();
-  } catch (const std::exception& e) {
-    Fail(what, e.what());
-  }
+  c10::intrusive_ptr<c10d::Work> work = Start(what, [&] { return backend_->barrier(); });
   Await(work, what);
 }
 

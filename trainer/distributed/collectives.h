@@ -81,6 +81,9 @@ class Collectives {
 
  private:
   Collectives() = default;
+  // Calls `launch` (which starts a collective); a launch that throws fails as a timeout does.
+  template <typename Launch>
+  c10::intrusive_ptr<c10d::Work> Start(const std::string& what, Launch&& launch);
   // Runs `work` to completion or throws CollectiveError with the ranks that did not report.
   void Await(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what);
   [[noreturn]] void Fail(const std::string& what, const std::string& error);
