@@ -112,7 +112,7 @@ assert "Loading best model from" in p.stderr and "Deleting older checkpoint" in 
 print(f"ok: rotation kept {left} (newest 20, best {best})")
 
 # ---- SIGTERM at random moments: exit 0, complete checkpoint, exact resume ----
-LONG = ["--epochs", "150", "--logging_steps", "7", "--eval_strategy", "epoch", "--save_steps", "200"]
+LONG = ["--epochs", "80", "--logging_steps", "7", "--eval_strategy", "epoch", "--save_steps", "200"]
 start = time.monotonic()
 run("long", LONG)
 duration = time.monotonic() - start
@@ -169,7 +169,7 @@ else:
 
 # ---- the same through `train` (what SageMaker runs): stopped, then resumed to success ----
 base = sagemaker_job(runs.path("job"), data, model, {
-    "epochs": "150", "train_batch_size": "4", "gradient_accumulation_steps": "2", "learning_rate": "1e-3",
+    "epochs": "80", "train_batch_size": "4", "gradient_accumulation_steps": "2", "learning_rate": "1e-3",
     "max_seq_length": "32", "save_steps": "200", "logging_steps": "50"})
 json.dump({"LocalPath": base + "/spot-checkpoints"}, open(base + "/input/config/checkpointconfig.json", "w"))
 env = dict(os.environ, SAGEMAKER_BASE_DIR=base, TRAINRT_NUM_GPUS="0", TRAINRT_FINETUNER=finetune)

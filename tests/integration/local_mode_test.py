@@ -73,13 +73,13 @@ assert os.path.getsize(os.path.join(tree, "attempt-1", hosts[1], "output", "data
 print(f"ok: 2-host local job ({', '.join(hosts)}): SDK config files, one model writer, model.tar.gz and output.tar.gz")
 
 # ---- spot interruption and max_run ----
-LONG = ["--hp", "epochs=400", "--hp", "train_batch_size=4", "--hp", "max_seq_length=32", "--hp", "logging_steps=500",
+LONG = ["--hp", "epochs=200", "--hp", "train_batch_size=4", "--hp", "max_seq_length=32", "--hp", "logging_steps=500",
         "--hp", "save_steps=1000"]
 out = os.path.join(work, "spot")
 start = time.monotonic()
-p = local(CHANNELS + LONG + ["--output-path", out, "--interrupt-after", "4"])
+p = local(CHANNELS + LONG + ["--output-path", out, "--interrupt-after", "3"])
 log = p.stderr
-assert "attempt 1 stopped: simulated spot interruption after 4 s" in log, log
+assert "attempt 1 stopped: simulated spot interruption after 3 s" in log, log
 step = int(re.search(r"stopped by SIGTERM after step (\d+)", log).group(1))
 assert f"resuming from {out}/checkpoints/checkpoint-{step} " in log, log
 assert "===== Job Complete =====" in p.stdout and "attempt 2: starting" in log
