@@ -1,6 +1,7 @@
 #include "trainer/train_loop.h"
 
 #include <dirent.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,12 +11,7 @@
 #include <future>
 #include <optional>
 
-#include <signal.h>
-#include <sys/stat.h>
-
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
-#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
@@ -26,18 +22,21 @@
 #include "runtime/file_util.h"
 #include "trainer/checkpoint/checkpoint_folder.h"
 #include "trainer/checkpoint/training_checkpoint.h"
+#include "trainer/checkpoint/training_progress.h"
 #include "trainer/data/batching.h"
 #include "trainer/data/text_classification_data.h"
 #include "trainer/distributed/collectives.h"
 #include "trainer/distributed/distributed_env.h"
 #include "trainer/distributed/gradient_sync.h"
 #include "trainer/distributed/pipeline.h"
+#include "trainer/evaluate.h"
 #include "trainer/export_model.h"
-#include "trainer/metrics/classification_metrics.h"
 #include "trainer/model/model_config.h"
 #include "trainer/model/safetensors.h"
 #include "trainer/model/sequence_classifier.h"
 #include "trainer/optim/adamw.h"
+#include "trainer/optim/grad_clip.h"
+#include "trainer/optim/lr_schedule.h"
 #include "trainer/optim/loss_scaler.h"
 #include "trainer/stop_signal.h"
 #include "trainer/tokenizer/wordpiece_tokenizer.h"
@@ -50,120 +49,6 @@ using runtime::Result;
 using runtime::Status;
 using Clock = std::chrono::steady_clock;
 
-// ---- optimization -----------------------------------------------------------------------------
-
-// Linear warmup then linear decay to 0 (get_linear_schedule_with_warmup); `step` is 0-based.
-double LinearSchedule(int64_t step, int64_t warmup, int64_t total) {
-  if (step < warmup) return static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, warmup));
-  return std::max(0.0, static_cast<double>(total - step) / static_cast<double>(std::max<int64_t>(1, total - warmup)));
-}
-
-// Transformers' decay rule: no weight decay for biases and LayerNorm parameters.
-bool Decays(const std::string& name) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  return lower.find("bias") == std::string::npos && lower.find("layernorm") == std::string::npos &&
-         lower.find("layer_norm") == std::string::npos;
-}
-
-// clip_grad_norm_ (torch's foreach path) without a host synchronisation: returns the pre-clip
-// total L2 norm as a tensor.
-at::Tensor ClipGradNorm(const std::vector<at::Tensor>& params, double max_norm) {
-  std::vector<at::Tensor> grads;
-  for (const auto& p : params) {
-    if (p.grad().defined()) grads.push_back(p.grad());
-  }
-  at::Tensor total = at::stack(at::_foreach_norm(grads, 2)).norm(2);
-  if (max_norm > 0) at::_foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_max(1.0));
-  return total;
-}
-
-// The same over a pipeline: the squared norms of every stage's gradients add up (all replicas hold
-// the same averaged gradients, so the world's sum counts each stage `replicas` times).
-at::Tensor ClipGradNormAcrossStages(const std::vector<at::Tensor>& params, double max_norm, Collectives& world,
-                                    int replicas) {
-  std::vector<at::Tensor> grads;
-  for (const auto& p : params) {
-    if (p.grad().defined()) grads.push_back(p.grad());
-  }
-  at::Tensor squares = grads.empty() ? at::zeros({1}, params.front().options().dtype(at::kFloat))
-                                     : at::stack(at::_foreach_norm(grads, 2)).pow(2).sum().reshape({1}).to(at::kFloat);
-  std::vector<at::Tensor> one{squares};
-  world.AllReduceSum(one, "all_reduce of the gradient norm");
-  at::Tensor total = one[0].div(static_cast<double>(replicas)).sqrt().squeeze();
-  if (max_norm > 0 && !grads.empty()) at::_foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_max(1.0));
-  return total;
-}
-
-int64_t StepsFor(double value, int64_t total) {  // values < 1 are ratios of the total steps
-  return value < 1 ? static_cast<int64_t>(std::ceil(static_cast<double>(total) * value)) : static_cast<int64_t>(value);
-}
-
-// ---- evaluation -------------------------------------------------------------------------------
-
-// Evaluates on `set`. Data parallel: replica `shard` of `shards` takes rows shard, shard +
-// shards, ...; its predictions (from the last pipeline stage when there is a `pipeline`) go to
-// every rank through one all-reduce over `group`, so all ranks compute the whole set's metrics.
-LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch_size, int64_t num_labels,
-                 int32_t pad_id, const at::Device& device, Collectives* group, int shard, int shards,
-                 PipelineRunner* pipeline) {
-  const auto start = Clock::now();
-  std::vector<int64_t> mine;
-  for (size_t i = static_cast<size_t>(shard); i < set.labels.size(); i += static_cast<size_t>(shards)) {
-    mine.push_back(static_cast<int64_t>(i));
-  }
-  model.eval();
-  at::NoGradGuard no_grad;
-  const size_t n = set.labels.size();
-  std::vector<double> found(n + 1, 0.0);  // prediction + 1 per row (0: not here), then the loss sum
-  int64_t steps = 0;
-  for (size_t begin = 0; begin < mine.size(); begin += static_cast<size_t>(batch_size)) {
-    std::vector<int64_t> index(mine.begin() + static_cast<std::ptrdiff_t>(begin),
-                               mine.begin() + static_cast<std::ptrdiff_t>(std::min(mine.size(), begin + batch_size)));
-    Batch b = Collate(set, index, pad_id, device);
-    at::Tensor logits = pipeline ? pipeline->Logits(b)
-                                 : model.forward(b.input_ids, b.attention_mask, b.token_type_ids).to(at::kFloat);
-    at::autocast::clear_cache();  // as after each training forward
-    ++steps;
-    if (!logits.defined()) continue;  // not the last pipeline stage
-    found[n] += at::cross_entropy_loss(logits, b.labels).item<double>() * static_cast<double>(index.size());
-    at::Tensor pred = logits.argmax(-1).to(at::kCPU);
-    for (size_t k = 0; k < index.size(); ++k) found[static_cast<size_t>(index[k])] = 1.0 + static_cast<double>(pred[static_cast<int64_t>(k)].item<int64_t>());
-  }
-  model.train();
-  if (group != nullptr) {
-    at::Tensor all = at::from_blob(found.data(), {static_cast<int64_t>(n + 1)}, at::kDouble).to(device, false, true);
-    std::vector<at::Tensor> one{all};
-    group->AllReduceSum(one, "all_reduce of the evaluation predictions");
-    at::Tensor back = one[0].to(at::kCPU).contiguous();
-    std::copy(back.data_ptr<double>(), back.data_ptr<double>() + n + 1, found.begin());
-  }
-  std::vector<int64_t> predictions(n);
-  for (size_t i = 0; i < n; ++i) predictions[i] = static_cast<int64_t>(std::llround(found[i])) - 1;
-  const ClassificationMetrics m = ComputeClassificationMetrics(predictions, set.labels, num_labels);
-  const double runtime = std::chrono::duration<double>(Clock::now() - start).count();
-  return {{"eval_loss", found[n] / static_cast<double>(n)},
-          {"eval_accuracy", m.accuracy},
-          {"eval_f1", m.f1},
-          {"eval_precision", m.precision},
-          {"eval_recall", m.recall},
-          {"eval_runtime", PyRound(runtime, 4)},
-          {"eval_samples_per_second", PyRound(static_cast<double>(n) / runtime, 3)},
-          {"eval_steps_per_second", PyRound(static_cast<double>(steps) / runtime, 3)}};
-}
-
-// A log_history entry: the values unrounded, then epoch and step, as Trainer.log records them.
-nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step) {
-  nlohmann::json entry = nlohmann::json::object();
-  for (const auto& [k, v] : values) {
-    if (k == "epoch") continue;
-    if (std::holds_alternative<double>(v)) entry[k] = std::get<double>(v); else entry[k] = std::get<int64_t>(v);
-  }
-  entry["epoch"] = epoch;
-  entry["step"] = step;
-  return entry;
-}
-
 void PrintLine(const std::string& line) {
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
@@ -173,151 +58,6 @@ std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "'" : ", '") + s + "'";
   return "[" + out + "]";
-}
-
-// ---- training progress: what a checkpoint must restore besides tensors ---------------------
-
-// The layout the data position depends on: resuming with a different one would visit other
-// examples, so it is refused.
-struct DataLayout {
-  std::string architecture;  // and the labels: a checkpoint of another model or task is refused too
-  std::vector<std::string> labels;
-  int64_t world_size, per_device_train_batch_size, gradient_accumulation_steps, seed, num_train_examples;
-  bool group_by_length;
-  int64_t pipeline_partitions;
-  nlohmann::json ToJson() const {
-    return {{"architecture", architecture}, {"labels", labels}, {"world_size", world_size},
-            {"pipeline_partitions", pipeline_partitions},
-            {"per_device_train_batch_size", per_device_train_batch_size},
-            {"gradient_accumulation_steps", gradient_accumulation_steps}, {"seed", seed},
-            {"num_train_examples", num_train_examples}, {"group_by_length", group_by_length}};
-  }
-};
-
-struct Progress {
-  int64_t global_step = 0;
-  int64_t scheduler_step = 0;    // optimizer steps taken (fp16 overflow steps are not)
-  int64_t epoch = 0;             // where the next batch comes from
-  int64_t next_batch = 0;
-  int64_t last_logged_step = 0;
-  double total_loss = 0;         // sum of the logged mean losses times their steps
-  double epoch_progress = 0;     // Trainer's fractional epoch
-  double total_flos = 0;         // Trainer's estimate: 6 x non-embedding parameters x tokens
-  std::optional<double> best_metric;
-  int64_t best_global_step = -1;
-  std::string best_model_checkpoint;
-  nlohmann::json log_history = nlohmann::json::array();
-};
-
-nlohmann::json TrainrtState(const Progress& p, const DataLayout& layout) {
-  return {{"format", "trainrt training state 1"}, {"global_step", p.global_step},
-          {"scheduler_step", p.scheduler_step}, {"epoch", p.epoch}, {"next_batch", p.next_batch},
-          {"last_logged_step", p.last_logged_step}, {"total_loss", p.total_loss},
-          {"epoch_progress", p.epoch_progress}, {"total_flos", p.total_flos}, {"layout", layout.ToJson()}};
-}
-
-// Trainer's trainer_state.json (TrainerState fields, sorted when written).
-nlohmann::json TrainerState(const Progress& p, const FinetuneArgs& args, int64_t max_steps, int64_t num_epochs,
-                            int64_t logging_steps, int64_t eval_steps, int64_t save_steps) {
-  auto or_null = [](bool has, auto value) { return has ? nlohmann::json(value) : nlohmann::json(nullptr); };
-  return {{"best_global_step", or_null(p.best_global_step >= 0, p.best_global_step)},
-          {"best_metric", or_null(p.best_metric.has_value(), p.best_metric.value_or(0.0))},
-          {"best_model_checkpoint", or_null(!p.best_model_checkpoint.empty(), p.best_model_checkpoint)},
-          {"epoch", p.epoch_progress}, {"eval_steps", eval_steps}, {"global_step", p.global_step},
-          {"is_hyper_param_search", false}, {"is_local_process_zero", true}, {"is_world_process_zero", true},
-          {"log_history", p.log_history}, {"logging_steps", logging_steps}, {"max_steps", max_steps},
-          {"num_input_tokens_seen", 0}, {"num_train_epochs", num_epochs}, {"save_steps", save_steps},
-          {"stateful_callbacks", {{"TrainerControl", {{"args", {{"should_epoch_stop", false}, {"should_evaluate", false},
-                                                                {"should_log", false}, {"should_save", true},
-                                                                {"should_training_stop", false}}},
-                                                      {"attributes", nlohmann::json::object()}}}}},
-          {"total_flos", p.total_flos}, {"train_batch_size", args.per_device_train_batch_size},
-          {"trial_name", nullptr}, {"trial_params", nullptr}};
-}
-
-// Restores progress from the two state files; the error names the setting that differs.
-Status RestoreProgress(const nlohmann::json& s, const nlohmann::json& t, const std::string& path,
-                       const DataLayout& layout, Progress& p) {
-  try {
-    const nlohmann::json expected = layout.ToJson();
-    for (const auto& [key, value] : expected.items()) {
-      if (!s.at("layout").contains(key) || s["layout"][key] != value) {
-        return Status::InvalidArgument(path + " was written with " + key + " " + s["layout"].value(key, nlohmann::json()).dump() +
-                                       ", this run has " + value.dump() +
-                                       ": resume with the same settings, or pass --resume_from_checkpoint False");
-      }
-    }
-    p.global_step = s.at("global_step").get<int64_t>();
-    p.scheduler_step = s.at("scheduler_step").get<int64_t>();
-    p.epoch = s.at("epoch").get<int64_t>();
-    p.next_batch = s.at("next_batch").get<int64_t>();
-    p.last_logged_step = s.at("last_logged_step").get<int64_t>();
-    p.total_loss = s.at("total_loss").get<double>();
-    p.epoch_progress = s.at("epoch_progress").get<double>();
-    p.total_flos = s.at("total_flos").get<double>();
-    p.log_history = t.at("log_history");
-    if (!t.at("best_metric").is_null()) p.best_metric = t["best_metric"].get<double>();
-    if (!t.at("best_global_step").is_null()) p.best_global_step = t["best_global_step"].get<int64_t>();
-    if (!t.at("best_model_checkpoint").is_null()) p.best_model_checkpoint = t["best_model_checkpoint"].get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(path + "/trainrt_state.json or trainer_state.json: " + e.what());
-  }
-  return Status::Ok();
-}
-
-// The generator states of this process: CPU, and CUDA for `device` when training there.
-void SaveRngState(const at::Device& device, TensorMap& out) {
-  at::Generator cpu = at::detail::getDefaultCPUGenerator();
-  out["rng.cpu"] = cpu.get_state();
-  if (device.is_cuda()) {
-    at::Generator gpu = at::globalContext().defaultGenerator(device);
-    out["rng.cuda"] = gpu.get_state();
-  }
-}
-
-Status RestoreRngState(const at::Device& device, const TensorMap& state) {
-  auto cpu = state.find("rng.cpu");
-  if (cpu == state.end()) return Status::NotFound("rank state: rng.cpu missing");
-  at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
-  cpu_gen.set_state(cpu->second);
-  if (device.is_cuda()) {
-    auto cuda = state.find("rng.cuda");
-    at::Generator gpu_gen = at::globalContext().defaultGenerator(device);
-    if (cuda != state.end()) gpu_gen.set_state(cuda->second);
-  }
-  return Status::Ok();
-}
-
-// How old a checkpoint is, for the resume line ("3m12s").
-std::string AgeOf(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return "?";
-  const long long seconds = std::max<long long>(0, static_cast<long long>(::time(nullptr) - st.st_mtime));
-  char out[64];
-  if (seconds >= 3600) {
-    std::snprintf(out, sizeof out, "%lldh%02lldm", seconds / 3600, seconds / 60 % 60);
-  } else {
-    std::snprintf(out, sizeof out, "%lldm%02llds", seconds / 60, seconds % 60);
-  }
-  return out;
-}
-
-// The checkpoint --resume_from_checkpoint names: "auto" the newest valid one or none, "True" the
-// newest valid one (an error without one), "False" none, else that folder (it must verify).
-Result<std::string> ChooseCheckpoint(const FinetuneArgs& args) {
-  const std::string& r = args.resume_from_checkpoint;
-  if (r == "False" || r == "false" || r == "no" || r == "none" || r == "None" || r.empty()) return std::string();
-  RemoveStagingFolders(args.output_dir);
-  if (r == "auto" || r == "True" || r == "true") {
-    std::string found = NewestValidCheckpoint(args.output_dir);
-    if (found.empty() && r != "auto") {
-      return Status::NotFound("--resume_from_checkpoint True: no valid checkpoint in " + args.output_dir);
-    }
-    return found;
-  }
-  Status s = VerifyCheckpoint(r);
-  if (!s.ok()) return s.WithContext("--resume_from_checkpoint");
-  return r;
 }
 
 // A string from rank 0 to every rank (length, then bytes).
@@ -527,7 +267,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   TensorMap param_refs;
   for (const auto& item : model.named_parameters()) {
     if (plan && item.value().numel() == 0) continue;
-    (Decays(item.key()) ? decay : no_decay).emplace_back(item.key(), item.value());
+    (DecaysWeight(item.key()) ? decay : no_decay).emplace_back(item.key(), item.value());
     all_params.push_back(item.value());
     param_refs[item.key()] = item.value();
   }
@@ -549,6 +289,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   const int64_t logging_steps = std::max<int64_t>(1, StepsFor(args.logging_steps, max_steps));
   const int64_t eval_steps = args.eval_steps > 0 ? std::max<int64_t>(1, StepsFor(args.eval_steps, max_steps)) : logging_steps;
   const int64_t save_steps = std::max<int64_t>(1, StepsFor(args.save_steps, max_steps));
+  const StepSettings step_settings{max_steps, num_epochs, logging_steps, eval_steps, save_steps};
   const double progress_seconds = std::stod(runtime::EnvOr(env, "TRAINRT_PROGRESS_SECONDS", "30"));
   LossScaler scaler(args.fp16, device);
   const DataLayout layout{model.architecture(), labels->names, world, args.per_device_train_batch_size, ga, args.seed, n,
@@ -747,7 +488,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       progress.best_model_checkpoint = args.output_dir + "/checkpoint-" + std::to_string(progress.global_step);
       writer->set_best_step(progress.best_global_step);
     }
-    snap.trainer_state = TrainerState(progress, args, max_steps, num_epochs, logging_steps, eval_steps, save_steps);
+    snap.trainer_state = TrainerState(progress, args, step_settings);
     snap.trainrt_state = TrainrtState(progress, layout);
     TRAINRT_RETURN_IF_ERROR(writer->Save(std::move(snap), /*background=*/!wait));
     return wait ? writer->Wait() : Status::Ok();
@@ -921,7 +662,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
     TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(
         args.output_data_dir + "/trainer_state.json",
-        TrainerState(progress, args, max_steps, num_epochs, logging_steps, eval_steps, save_steps).dump(2) + "\n"));
+        TrainerState(progress, args, step_settings).dump(2) + "\n"));
   }
   if (args.load_best_model_at_end && progress.best_global_step >= 0) {
     const std::string best_path = args.output_dir + "/checkpoint-" + std::to_string(progress.best_global_step);

@@ -1,5 +1,7 @@
 #include "trainer/trainer_log.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -34,6 +36,17 @@ std::string ResultsBlock(const std::string& title, const LogDict& dict) {
   std::string out = "***** " + title + " *****\n";
   for (const auto& [k, v] : sorted) out += k + " = " + runtime::PythonStr(ToPy(v)) + "\n";
   return out;
+}
+
+nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step) {
+  nlohmann::json entry = nlohmann::json::object();
+  for (const auto& [k, v] : values) {
+    if (k == "epoch") continue;
+    if (std::holds_alternative<double>(v)) entry[k] = std::get<double>(v); else entry[k] = std::get<int64_t>(v);
+  }
+  entry["epoch"] = epoch;
+  entry["step"] = step;
+  return entry;
 }
 
 }  // namespace trainrt::trainer

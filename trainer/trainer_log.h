@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace trainrt::trainer {
 
 using LogValue = std::variant<double, int64_t>;
@@ -20,6 +22,9 @@ double PyRound(double x, int digits);
 std::string PythonDictLine(const LogDict& dict);
 // "***** <title> *****" then "key = value" lines, keys sorted (as the example scripts write them).
 std::string ResultsBlock(const std::string& title, const LogDict& dict);
+// A trainer_state.json log_history entry: the values unrounded (but epoch), then epoch and step,
+// as Trainer.log records them.
+nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step);
 
 }  // namespace trainrt::trainer
 

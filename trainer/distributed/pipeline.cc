@@ -96,6 +96,21 @@ void ScatterFromRank0(Collectives& world, const PipelinePlan& plan, const Tensor
   }
 }
 
+at::Tensor ClipGradNormAcrossStages(const std::vector<at::Tensor>& params, double max_norm, Collectives& world,
+                                    int replicas) {
+  std::vector<at::Tensor> grads;
+  for (const auto& p : params) {
+    if (p.grad().defined()) grads.push_back(p.grad());
+  }
+  at::Tensor squares = grads.empty() ? at::zeros({1}, params.front().options().dtype(at::kFloat))
+                                     : at::stack(at::_foreach_norm(grads, 2)).pow(2).sum().reshape({1}).to(at::kFloat);
+  std::vector<at::Tensor> one{squares};
+  world.AllReduceSum(one, "all_reduce of the gradient norm");
+  at::Tensor total = one[0].div(static_cast<double>(replicas)).sqrt().squeeze();
+  if (max_norm > 0 && !grads.empty()) at::_foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_max(1.0));
+  return total;
+}
+
 PipelineRunner::PipelineRunner(const PipelinePlan& plan, Collectives& world, SequenceClassifier& model,
                                int64_t hidden_size)
     : plan_(plan), world_(world), model_(model), hidden_size_(hidden_size) {}

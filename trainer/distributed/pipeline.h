@@ -64,6 +64,12 @@ TensorMap GatherToRank0(Collectives& world, const PipelinePlan& plan, const Tens
 void ScatterFromRank0(Collectives& world, const PipelinePlan& plan, const TensorMap& all, TensorMap& mine,
                       const std::vector<StageTensor>& entries, const std::string& what);
 
+// clip_grad_norm_ over a pipeline: the squared norms of every stage's gradients add up over the
+// world (all replicas hold the same averaged gradients, so the sum counts each stage `replicas`
+// times). Returns the total norm, the same on every rank.
+at::Tensor ClipGradNormAcrossStages(const std::vector<at::Tensor>& params, double max_norm, Collectives& world,
+                                    int replicas);
+
 class PipelineRunner {
  public:
   PipelineRunner(const PipelinePlan& plan, Collectives& world, SequenceClassifier& model, int64_t hidden_size);

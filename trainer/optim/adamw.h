@@ -54,6 +54,10 @@ class AdamW {
   std::vector<Group> groups_;
 };
 
+// Transformers' grouping: parameters whose name has "bias", "layernorm" or "layer_norm" (any
+// case) get no weight decay.
+bool DecaysWeight(const std::string& parameter_name);
+
 }  // namespace trainrt::trainer
 
 #endif  // TRAINRT_TRAINER_OPTIM_ADAMW_H_
