@@ -31,6 +31,7 @@
 #include "trainer/distributed/pipeline.h"
 #include "trainer/evaluate.h"
 #include "trainer/export_model.h"
+#include "trainer/model/hub_download.h"
 #include "trainer/model/model_config.h"
 #include "trainer/model/safetensors.h"
 #include "trainer/model/sequence_classifier.h"
@@ -132,8 +133,25 @@ Result<std::string> ResolveModelPath(const std::string& name, const runtime::Env
     closedir(d);
     if (!found.empty()) return found;
   }
+  // Not here: a Hub repository id ("org/name" or "name") is downloaded into that cache, unless
+  // the job is offline (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE, as huggingface_hub reads them).
+  const bool offline = runtime::EnvOr(env, "HF_HUB_OFFLINE", "0") != "0" || runtime::EnvOr(env, "TRANSFORMERS_OFFLINE", "0") != "0";
+  const bool repo_id = !name.empty() && name[0] != '/' && name[0] != '.' &&
+                       std::count(name.begin(), name.end(), '/') <= 1 &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '_' || c == '.';
+                       });
+  if (repo_id && !offline) {
+    HubOptions hub_options;
+    hub_options.endpoint = runtime::EnvOr(env, "HF_ENDPOINT", hub_options.endpoint);
+    hub_options.token = runtime::EnvOr(env, "HF_TOKEN", runtime::EnvOr(env, "HUGGING_FACE_HUB_TOKEN", ""));
+    hub_options.cache_dir = hub;
+    std::fprintf(stderr, "trainrt-finetune: model '%s' is not local: downloading it from %s into %s\n", name.c_str(),
+                 hub_options.endpoint.c_str(), hub.c_str());
+    return DownloadFromHub(name, hub_options);
+  }
   return Status::NotFound("model '" + name + "': not a folder with config.json, not in the model channel, not in " +
-                          "the Hugging Face cache " + hub + " (trainrt does not download; ship the model as a channel)");
+                          "the Hugging Face cache " + hub + (offline ? " (offline: HF_HUB_OFFLINE is set)" : ""));
 }
 
 Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {

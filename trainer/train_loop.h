@@ -15,7 +15,9 @@ namespace trainrt::trainer {
 runtime::Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env);
 
 // The model folder for --model_name_or_path: a folder with config.json, the model channel
-// (SM_CHANNEL_MODEL), or a Hugging Face hub cache snapshot ($HF_HOME/hub, ~/.cache/huggingface/hub).
+// (SM_CHANNEL_MODEL), a Hugging Face hub cache snapshot ($HF_HUB_CACHE, $HF_HOME/hub,
+// ~/.cache/huggingface/hub), or else a Hub repository downloaded into that cache (HF_ENDPOINT,
+// HF_TOKEN; never with HF_HUB_OFFLINE=1).
 runtime::Result<std::string> ResolveModelPath(const std::string& name, const runtime::EnvMap& env);
 
 }  // namespace trainrt::trainer
