@@ -200,9 +200,17 @@ TEST(ResolveModelPath, FolderChannelAndHubCache) {
   env["SM_CHANNEL_MODEL"] = dir.path() + "/channel";
   EXPECT_EQ(*ResolveModelPath("distilbert-base-uncased", env), dir.path() + "/channel");
   env.erase("SM_CHANNEL_MODEL");
+  // Offline, a name found nowhere is an error naming the places looked at (no download is tried;
+  // downloads are tested against a local stand-in for the Hub in hub_download_test.py).
+  env["HF_HUB_OFFLINE"] = "1";
   auto missing = ResolveModelPath("bert-base-uncased", env);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().ToString().find("model 'bert-base-uncased': not a folder with config.json"),
+            std::string::npos);
+  EXPECT_NE(missing.status().ToString().find("offline: HF_HUB_OFFLINE is set"), std::string::npos);
+  // A path that does not exist is never taken for a Hub name.
+  env.erase("HF_HUB_OFFLINE");
+  EXPECT_NE(ResolveModelPath(dir.path() + "/nowhere", env).status().ToString().find("not a folder with config.json"),
             std::string::npos);
 }
 
