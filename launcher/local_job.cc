@@ -176,7 +176,8 @@ std::string EncodeHyperparameter(const std::string& value) {
   return runtime::PythonJsonDump(parsed.ok() ? *parsed : PyValue::String(value));
 }
 
-int RunLocalJob(const LocalJobOptions& o) {
+int RunLocalJob(const LocalJobOptions& given) {
+  LocalJobOptions o = given;
   auto fail = [](const std::string& message) {
     std::fprintf(stderr, "trainrt local: error: %s\n", message.c_str());
     return 2;
@@ -221,6 +222,16 @@ int RunLocalJob(const LocalJobOptions& o) {
     auto cloned = RunWorkers({git}, supervise);
     if (!cloned.ok() || !cloned->AllSucceeded()) return fail("git clone " + o.git_repo + " failed");
     source_dir = work + "/git/" + (o.source_dir.empty() ? "" : o.source_dir);
+  }
+  if (!o.entry_point.empty() && o.source_dir.empty() && o.git_repo.empty()) {
+    // As the SDK: without a source dir the entry point file alone is the code.
+    const fs::path file = fs::absolute(o.entry_point);
+    if (!fs::is_regular_file(file, ec)) return fail("--entry-point " + o.entry_point + ": no such file");
+    source_dir = work + "/entry-point";
+    fs::create_directories(source_dir, ec);
+    fs::copy_file(file, fs::path(source_dir) / file.filename(), ec);
+    if (ec) return fail("copying " + file.string() + ": " + ec.message());
+    o.entry_point = file.filename().string();
   }
   if (!o.entry_point.empty() && !fs::is_regular_file(fs::path(source_dir) / o.entry_point, ec)) {
     return fail("--entry-point " + o.entry_point + ": not found in " + source_dir);

@@ -25,7 +25,8 @@ struct LocalJobOptions {
   std::vector<std::pair<std::string, std::string>> hyperparameters;  // name -> value as the user wrote it
   std::string hyperparameters_file;  // a JSON object of values (the estimator's dict)
   std::string entry_point;           // "" runs the built-in fine-tuner
-  std::string source_dir;            // holds the entry point (inside the git checkout with git_repo)
+  std::string source_dir;            // holds the entry point (inside the git checkout with git_repo);
+                                     // "" without git_repo: the entry point file alone is the code
   std::string git_repo, git_branch;
   std::string instance_type = "local";  // local | local_gpu
   int instance_count = 1;

@@ -220,7 +220,9 @@ int main(int argc, char** argv) {
   local->add_option("--hyperparameters", lo.hyperparameters_file, "a JSON object of hyperparameters (the estimator's)");
   local->add_option("--hp", hps, "KEY=VALUE, repeatable (JSON values stay JSON, anything else is a string)");
   local->add_option("--entry-point", lo.entry_point, "the program to run, in --source-dir (default: the built-in fine-tuner)");
-  local->add_option("--source-dir", lo.source_dir, "folder with the entry point (inside the checkout with --git-repo)");
+  local->add_option("--source-dir", lo.source_dir,
+                    "folder with the entry point (inside the checkout with --git-repo); without it the entry point "
+                    "file alone is the code, as the SDK uploads it");
   local->add_option("--git-repo", lo.git_repo, "clone this repository and take --source-dir/--entry-point from it");
   local->add_option("--git-branch", lo.git_branch, "branch or tag of --git-repo");
   local->add_option("--instance-type", lo.instance_type, "local (CPU only) or local_gpu (default local)")

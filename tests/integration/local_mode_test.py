@@ -113,6 +113,12 @@ with tarfile.open(os.path.join(out, "model.tar.gz")) as t:
     first = json.loads(t.extractfile(written[0]).read())
 assert len(written) == 2 and first["SM_MODULE_NAME"] == "job" and first["SM_CHANNEL_TRAIN"].endswith("/input/data/train")
 print("ok: script mode on 2 hosts: both hosts ran job.py with the SDK's arguments, shared model dir")
+# Without --source-dir the entry point file alone is the code (the SDK uploads just that file).
+out = os.path.join(work, "single-file")
+p = local(["--channel", f"train={data}/train", "--hyperparameters", os.path.join(work, "hp.json"), "--entry-point",
+           os.path.join(code, "job.py"), "--output-path", out, "--env", f"TRAINRT_PYTHON={sys.executable}"])
+assert "===== Job Complete =====" in p.stdout
+print("ok: --entry-point without --source-dir runs that file alone")
 
 repo = os.path.join(work, "repo")
 os.makedirs(os.path.join(repo, "src"))
