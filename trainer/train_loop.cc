@@ -719,7 +719,17 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     for (auto& shard : final_weights) whole.insert(shard.begin(), shard.end());
     TRAINRT_RETURN_IF_ERROR(ExportModel(args.model_dir, whole, model.architecture(), *config, labels->names,
                                         *tokenizer, *model_path));
-    std::fprintf(stderr, "trainrt-finetune: model saved to %s\n", args.model_dir.c_str());
+    // The job succeeds only with an export that reads back as written (a full disk, a flaky mount).
+    auto reread = LoadModelWeights(args.model_dir);
+    if (!reread.ok()) return reread.status().WithContext("verifying the exported model");
+    for (const auto& [name, tensor] : whole) {
+      auto it = reread->find(name);
+      if (it == reread->end() || !at::equal(it->second, tensor)) {
+        return Status::Corruption(args.model_dir + "/model.safetensors: tensor '" + name + "' does not read back as written");
+      }
+    }
+    std::fprintf(stderr, "trainrt-finetune: model saved to %s (%zu tensors read back and verified)\n",
+                 args.model_dir.c_str(), whole.size());
   }
   if (group) group->Barrier("final barrier");  // rank 0 may serve the store: nobody leaves before it is done
   return Status::Ok();
