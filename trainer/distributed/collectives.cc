@@ -36,7 +36,13 @@ runtime::Result<std::unique_ptr<Collectives>> Collectives::Connect(const Distrib
   c->size_ = env.world_size;
   c->timeout_ = timeout;
   c->cuda_ = device.is_cuda();
-  c->gloo_address_ = env.world_size == env.local_world_size ? "127.0.0.1" : "";
+  c->single_host_ = env.world_size == env.local_world_size;
+#ifndef TRAINRT_HAVE_NCCL
+  if (c->cuda_) {
+    return runtime::Status::InvalidArgument("this trainrt-finetune was built without NCCL: data parallel training "
+                                            "on GPUs needs a build against a CUDA libtorch");
+  }
+#endif
   try {
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(env.master_port);
@@ -46,45 +52,44 @@ runtime::Result<std::unique_ptr<Collectives>> Collectives::Connect(const Distrib
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
     auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
     c->store_ = c10::make_intrusive<c10d::PrefixStore>(kStorePrefix, tcp);
-    auto pg_store = c10::make_intrusive<c10d::PrefixStore>("pg", c->store_);
-    if (device.is_cuda()) {
-#ifdef TRAINRT_HAVE_NCCL
-      auto options_nccl = c10d::ProcessGroupNCCL::Options::create();
-      options_nccl->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
-      c->backend_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(pg_store, env.rank, env.world_size, options_nccl);
-#else
-      return runtime::Status::InvalidArgument("this trainrt-finetune was built without NCCL: data parallel training "
-                                              "on GPUs needs a build against a CUDA libtorch");
-#endif
-    } else {
-      auto options_gloo = c10d::ProcessGroupGloo::Options::create(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
-      const std::string ifname = [] {
-        const char* v = std::getenv("GLOO_SOCKET_IFNAME");
-        return std::string(v != nullptr ? v : "");
-      }();
-      if (!ifname.empty()) {
-        size_t start = 0;
-        while (start <= ifname.size()) {
-          const size_t comma = ifname.find(',', start);
-          options_gloo->devices.push_back(
-              c10d::ProcessGroupGloo::createDeviceForInterface(ifname.substr(start, comma - start)));
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-      } else if (env.world_size == env.local_world_size) {
-        options_gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-      } else {
-        options_gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-      }
-      options_gloo->threads = static_cast<int>(options_gloo->devices.size()) * 2;
-      c->backend_ = c10::make_intrusive<c10d::ProcessGroupGloo>(pg_store, env.rank, env.world_size, options_gloo);
-    }
+    c->backend_ = c->CreateBackend();
   } catch (const std::exception& e) {
     return runtime::Status::IOError("joining the process group (rank " + std::to_string(env.rank) + " of " +
                                     std::to_string(env.world_size) + ", store " + env.master_addr + ":" +
                                     std::to_string(env.master_port) + "): " + e.what());
   }
   return c;
+}
+
+c10::intrusive_ptr<c10d::Backend> Collectives::CreateBackend() const {
+  auto pg_store = c10::make_intrusive<c10d::PrefixStore>("pg", store_);
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout_);
+#ifdef TRAINRT_HAVE_NCCL
+  if (cuda_) {
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = timeout;
+    return c10::make_intrusive<c10d::ProcessGroupNCCL>(pg_store, rank_, size_, options);
+  }
+#endif
+  // Gloo's devices as Python's init_process_group picks them: GLOO_SOCKET_IFNAME's interfaces, else
+  // the host name's address (loopback when every rank is on this host).
+  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+  const char* ifnames = std::getenv("GLOO_SOCKET_IFNAME");
+  if (ifnames != nullptr && *ifnames != '\0') {
+    const std::string list = ifnames;
+    for (size_t start = 0; start <= list.size();) {
+      const size_t comma = list.find(',', start);
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(list.substr(start, comma - start)));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  } else if (single_host_) {
+    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  } else {
+    options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  }
+  options->threads = static_cast<int>(options->devices.size()) * 2;
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(pg_store, rank_, size_, options);
 }
 
 Collectives::~Collectives() = default;
@@ -202,23 +207,10 @@ runtime::Result<std::unique_ptr<Collectives>> Collectives::NewGroup(const std::s
   c->size_ = size;
   c->timeout_ = timeout_;
   c->cuda_ = cuda_;
-  c->gloo_address_ = gloo_address_;
+  c->single_host_ = single_host_;
   try {
     c->store_ = c10::make_intrusive<c10d::PrefixStore>("group/" + name, store_);
-    auto pg_store = c10::make_intrusive<c10d::PrefixStore>("pg", c->store_);
-    if (cuda_) {
-#ifdef TRAINRT_HAVE_NCCL
-      auto options = c10d::ProcessGroupNCCL::Options::create();
-      options->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout_);
-      c->backend_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(pg_store, rank_in_group, size, options);
-#endif
-    } else {
-      auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::duration_cast<std::chrono::milliseconds>(timeout_));
-      options->devices.push_back(gloo_address_.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
-                                                       : c10d::ProcessGroupGloo::createDeviceForHostname(gloo_address_));
-      options->threads = 2;
-      c->backend_ = c10::make_intrusive<c10d::ProcessGroupGloo>(pg_store, rank_in_group, size, options);
-    }
+    c->backend_ = c->CreateBackend();
   } catch (const std::exception& e) {
     return runtime::Status::IOError("creating process group " + name + ": " + e.what());
   }

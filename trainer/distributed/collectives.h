@@ -81,6 +81,8 @@ class Collectives {
 
  private:
   Collectives() = default;
+  // The process group over store_ for rank_ of size_: NCCL for CUDA, Gloo for CPU.
+  c10::intrusive_ptr<c10d::Backend> CreateBackend() const;
   // Calls `launch` (which starts a collective); a launch that throws fails as a timeout does.
   template <typename Launch>
   c10::intrusive_ptr<c10d::Work> Start(const std::string& what, Launch&& launch);
@@ -90,7 +92,7 @@ class Collectives {
 
   int rank_ = 0, size_ = 1;
   bool cuda_ = false;
-  std::string gloo_address_;  // "" for the default device (several hosts)
+  bool single_host_ = true;  // every rank on this host: Gloo on loopback
   int64_t step_ = 0;
   std::chrono::seconds timeout_{600};
   c10::intrusive_ptr<c10d::Store> store_;
