@@ -251,12 +251,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     plan = *planned;
     at::NoGradGuard no_grad;
     for (const auto& item : model.named_parameters()) {
-      const int64_t piece = PieceOf(item.key(), model.num_layers());
-      int stage = 0;
-      for (int st = 0; st < plan->partitions; ++st) {
-        auto other = PlanPipeline(args.pipeline, plan->RankOf(st, 0), world, model.num_layers());
-        if (other.ok() && other->Holds(piece)) stage = st;
-      }
+      const int stage = plan->StageOfPiece(PieceOf(item.key(), model.num_layers()));
       stage_tensors.push_back({item.key(), item.value().sizes().vec(), item.value().scalar_type(), stage});
       if (stage != plan->stage) item.value().set_data(at::empty({0}, item.value().options()));  // not ours: freed
     }
@@ -270,6 +265,12 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     for (const auto& item : model.named_parameters()) held += item.value().numel();
     std::fprintf(stderr, "trainrt-finetune: rank %d holds %lld parameters (stage %d)\n", rank,
                  static_cast<long long>(held), plan->stage);
+  }
+  // The optimizer state that goes with each stage's parameters (AdamW's names).
+  std::vector<StageTensor> optimizer_entries;
+  for (const auto& e : stage_tensors) {
+    for (const char* suffix : {".exp_avg", ".exp_avg_sq"}) optimizer_entries.push_back({e.name + suffix, e.shape, e.dtype, e.stage});
+    optimizer_entries.push_back({e.name + ".step", {}, at::kFloat, e.stage});
   }
   // Data parallel ranks: the replicas (the pipelines, or every rank without one).
   const int dp_rank = plan ? plan->replica : rank, dp_size = plan ? plan->replicas : world;
@@ -378,13 +379,9 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       if (!resume_path.empty()) {
         ScatterFromRank0(*group, *plan, loaded.model, param_refs, stage_tensors, "sending the resumed weights");
         if (shared["optimizer"].get<bool>()) {
-          std::vector<StageTensor> state_entries;
-          for (const auto& e : stage_tensors) {
-            for (const char* suffix : {".exp_avg", ".exp_avg_sq"}) state_entries.push_back({e.name + suffix, e.shape, e.dtype, e.stage});
-            state_entries.push_back({e.name + ".step", {}, at::kFloat, e.stage});
-          }
           TensorMap live = optimizer.LiveState();
-          ScatterFromRank0(*group, *plan, loaded.optimizer, live, state_entries, "sending the resumed optimizer state");
+          ScatterFromRank0(*group, *plan, loaded.optimizer, live, optimizer_entries,
+                           "sending the resumed optimizer state");
         }
       } else if (replica_group) {
         std::vector<at::Tensor> params = all_params;
@@ -394,7 +391,8 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       std::vector<at::Tensor> params = all_params;
       group->Broadcast(params, 0, "broadcast of the parameters");
       if (!resume_path.empty() && shared["optimizer"].get<bool>()) {
-        std::vector<at::Tensor> state = optimizer.StateTensors();
+        std::vector<at::Tensor> state;
+        for (auto& [name, tensor] : optimizer.LiveState()) state.push_back(tensor);  // the same names on every rank
         group->Broadcast(state, 0, "broadcast of the optimizer state");
       }
     }
@@ -450,12 +448,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   };
   auto full_optimizer_state = [&]() -> TensorMap {
     if (!plan) return optimizer.SaveState();
-    std::vector<StageTensor> entries;
-    for (const auto& e : stage_tensors) {
-      for (const char* suffix : {".exp_avg", ".exp_avg_sq"}) entries.push_back({e.name + suffix, e.shape, e.dtype, e.stage});
-      entries.push_back({e.name + ".step", {}, at::kFloat, e.stage});
-    }
-    return GatherToRank0(*group, *plan, optimizer.LiveState(), entries, "gathering the optimizer state");
+    return GatherToRank0(*group, *plan, optimizer.LiveState(), optimizer_entries, "gathering the optimizer state");
   };
   if (args.bf16 || args.fp16) {
     at::autocast::set_autocast_dtype(device.type(), args.bf16 ? at::kBFloat16 : at::kHalf);
@@ -510,6 +503,14 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     snap.trainrt_state = TrainrtState(progress, layout);
     TRAINRT_RETURN_IF_ERROR(writer->Save(std::move(snap), /*background=*/!wait));
     return wait ? writer->Wait() : Status::Ok();
+  };
+
+  // Trainer logs the mean loss over the replicas (with a pipeline, only last stages hold one).
+  auto average_pending_loss = [&](const std::string& what) {
+    if (!group) return;
+    std::vector<at::Tensor> pending{loss_since_log};
+    group->AllReduceSum(pending, what);  // in place
+    loss_since_log.div_(static_cast<double>(dp_size));
   };
 
   // ---- training loop ----
@@ -598,11 +599,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
 
       // ---- logs, evaluation, checkpoints, progress (the only host synchronisations) ----
       if (step % logging_steps == 0 || (args.logging_first_step && step == 1)) {
-        if (group) {  // Trainer logs the mean over the ranks
-          std::vector<at::Tensor> pending{loss_since_log};
-          group->AllReduceSum(pending, "all_reduce of the logged loss");
-          loss_since_log.copy_(pending[0]).div_(static_cast<double>(dp_size));
-        }
+        average_pending_loss("all_reduce of the logged loss");
         const double loss_value = loss_since_log.item<double>() / static_cast<double>(step - progress.last_logged_step);
         progress.total_loss += loss_value * static_cast<double>(step - progress.last_logged_step);
         loss_since_log.zero_();
@@ -656,11 +653,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     return Status::Cancelled("stopped by a signal before training step " + std::to_string(progress.global_step + 1) +
                              "; nothing new to checkpoint");
   }
-  if (group) {
-    std::vector<at::Tensor> pending{loss_since_log};
-    group->AllReduceSum(pending, "all_reduce of the remaining loss");
-    loss_since_log.copy_(pending[0]).div_(static_cast<double>(dp_size));
-  }
+  average_pending_loss("all_reduce of the remaining loss");
   if (progress.global_step > progress.last_logged_step) progress.total_loss += loss_since_log.item<double>();
 
   // ---- summary, best model, final evaluation, export ----
@@ -680,7 +673,7 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args.output_data_dir));
     TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(
         args.output_data_dir + "/trainer_state.json",
-        TrainerState(progress, args, step_settings).dump(2) + "\n"));
+        HfJsonText(TrainerState(progress, args, step_settings))));
   }
   if (args.load_best_model_at_end && progress.best_global_step >= 0) {
     const std::string best_path = args.output_dir + "/checkpoint-" + std::to_string(progress.best_global_step);

@@ -1,11 +1,29 @@
 #include "trainer/distributed/pipeline.h"
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 
 namespace trainrt::trainer {
 
 int PipelinePlan::RankOf(int stage_index, int replica_index) const {
   return placement == "spread" ? stage_index * replicas + replica_index : replica_index * partitions + stage_index;
+}
+
+int PipelinePlan::StageOf(int rank) const { return placement == "spread" ? rank / replicas : rank % partitions; }
+
+int64_t PipelinePlan::FirstLayerOf(int stage_index) const {
+  // Encoder layers spread evenly, the earlier stages taking one more when they do not divide.
+  const int64_t base = num_layers / partitions, extra = num_layers % partitions;
+  return stage_index * base + std::min<int64_t>(stage_index, extra);
+}
+
+int PipelinePlan::StageOfPiece(int64_t piece) const {
+  if (piece < 0) return 0;
+  if (piece >= num_layers) return partitions - 1;
+  int s = partitions - 1;
+  while (piece < FirstLayerOf(s)) --s;
+  return s;
 }
 
 std::string PipelinePlan::Describe() const {
@@ -37,20 +55,11 @@ runtime::Result<PipelinePlan> PlanPipeline(const PipelineArgs& args, int rank, i
                                             std::to_string(p.partitions) + " partitions make " +
                                             std::to_string(p.replicas) + " pipeline replicas: set ddp=True");
   }
-  if (p.placement == "spread") {
-    p.stage = rank / p.replicas;
-    p.replica = rank % p.replicas;
-  } else {
-    p.stage = rank % p.partitions;
-    p.replica = rank / p.partitions;
-  }
-  // Encoder layers spread evenly, the earlier stages taking one more when they do not divide.
-  const int64_t base = num_layers / p.partitions, extra = num_layers % p.partitions;
-  int64_t begin = 0;
-  for (int s = 0; s < p.stage; ++s) begin += base + (s < extra ? 1 : 0);
-  const int64_t count = base + (p.stage < extra ? 1 : 0);
-  p.first_piece = p.first() ? -1 : begin;
-  p.last_piece = p.last() ? num_layers : begin + count - 1;
+  p.num_layers = num_layers;
+  p.stage = p.StageOf(rank);
+  p.replica = p.placement == "spread" ? rank % p.replicas : rank / p.partitions;
+  p.first_piece = p.first() ? -1 : p.FirstLayerOf(p.stage);
+  p.last_piece = p.last() ? num_layers : p.FirstLayerOf(p.stage + 1) - 1;
   return p;
 }
 
@@ -79,7 +88,7 @@ void ScatterFromRank0(Collectives& world, const PipelinePlan& plan, const Tensor
                       const std::vector<StageTensor>& entries, const std::string& what) {
   at::NoGradGuard no_grad;
   for (int r = 0; r < world.size(); ++r) {
-    const int stage = plan.placement == "spread" ? r / plan.replicas : r % plan.partitions;
+    const int stage = plan.StageOf(r);
     std::vector<Collectives::Pending> sends;
     for (const StageTensor& e : entries) {
       if (e.stage != stage) continue;

@@ -33,12 +33,16 @@ struct PipelinePlan {
   int64_t microbatches = 1;
   std::string schedule = "interleaved";   // interleaved | simple
   std::string placement = "cluster";      // cluster | spread
+  int64_t num_layers = 0;
   int64_t first_piece = -1, last_piece = 0;  // pieces of the model this stage holds (see PieceOf)
 
   int RankOf(int stage_index, int replica_index) const;
+  int StageOf(int rank) const;
+  int64_t FirstLayerOf(int stage_index) const;  // stage_index may be `partitions` (one past the end)
+  int StageOfPiece(int64_t piece) const;        // the stage that holds a piece (see PieceOf)
   bool first() const { return stage == 0; }
   bool last() const { return stage == partitions - 1; }
-  bool Holds(int64_t piece) const { return piece >= first_piece && piece <= last_piece; }
+  bool Holds(int64_t piece) const { return StageOfPiece(piece) == stage; }
   std::string Describe() const;  // for the start-up line
 };
 

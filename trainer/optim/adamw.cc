@@ -29,17 +29,6 @@ void AdamW::InitState() {
   }
 }
 
-std::vector<at::Tensor> AdamW::StateTensors() {
-  InitState();
-  std::vector<at::Tensor> out;
-  for (Group& g : groups_) {
-    out.insert(out.end(), g.exp_avg.begin(), g.exp_avg.end());
-    out.insert(out.end(), g.exp_avg_sq.begin(), g.exp_avg_sq.end());
-    out.insert(out.end(), g.step.begin(), g.step.end());
-  }
-  return out;
-}
-
 std::map<std::string, at::Tensor> AdamW::LiveState() {
   InitState();
   std::map<std::string, at::Tensor> state;
@@ -74,15 +63,10 @@ void AdamW::Step(double lr) {
   }
 }
 
-std::map<std::string, at::Tensor> AdamW::SaveState() const {
-  std::map<std::string, at::Tensor> state;
-  for (const Group& g : groups_) {
-    for (size_t i = 0; i < g.exp_avg.size(); ++i) {
-      state[g.names[i] + ".exp_avg"] = g.exp_avg[i].detach().to(at::kCPU, /*non_blocking=*/false, /*copy=*/true);
-      state[g.names[i] + ".exp_avg_sq"] = g.exp_avg_sq[i].detach().to(at::kCPU, false, true);
-      state[g.names[i] + ".step"] = g.step[i].to(at::kCPU, false, true);
-    }
-  }
+std::map<std::string, at::Tensor> AdamW::SaveState() {
+  if (!has_state()) return {};
+  std::map<std::string, at::Tensor> state = LiveState();
+  for (auto& [name, tensor] : state) tensor = tensor.detach().to(at::kCPU, /*non_blocking=*/false, /*copy=*/true);
   return state;
 }
 

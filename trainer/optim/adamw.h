@@ -39,13 +39,12 @@ class AdamW {
 
   // The state as CPU copies named "<parameter>.exp_avg", ".exp_avg_sq", ".step"; empty before the
   // first step. LoadState takes such a map back; the error names a missing or mis-shaped entry.
-  std::map<std::string, at::Tensor> SaveState() const;
+  std::map<std::string, at::Tensor> SaveState();
   runtime::Status LoadState(const std::map<std::string, at::Tensor>& state);
   bool has_state() const { return !groups_.empty() && !groups_[0].exp_avg.empty(); }
-  // The live state tensors by SaveState's names (zeros when there was none yet): for receiving.
+  // The live state tensors by SaveState's names (zeros when there was none yet): for sending and
+  // receiving between ranks.
   std::map<std::string, at::Tensor> LiveState();
-  // Every state tensor (zeros when there was none yet), in a fixed order: for broadcasting.
-  std::vector<at::Tensor> StateTensors();
 
  private:
   void InitState();
