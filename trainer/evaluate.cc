@@ -38,8 +38,9 @@ LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch
     ++steps;
     if (!logits.defined()) continue;  // not the last pipeline stage
     found[n] += at::cross_entropy_loss(logits, b.labels).item<double>() * static_cast<double>(index.size());
-    at::Tensor pred = logits.argmax(-1).to(at::kCPU);
-    for (size_t k = 0; k < index.size(); ++k) found[static_cast<size_t>(index[k])] = 1.0 + static_cast<double>(pred[static_cast<int64_t>(k)].item<int64_t>());
+    const at::Tensor pred = logits.argmax(-1).to(at::kCPU).contiguous();
+    const int64_t* p = pred.data_ptr<int64_t>();
+    for (size_t k = 0; k < index.size(); ++k) found[static_cast<size_t>(index[k])] = 1.0 + static_cast<double>(p[k]);
   }
   model.train();
   if (group != nullptr) {

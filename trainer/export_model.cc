@@ -9,14 +9,10 @@
 #include "trainer/model/safetensors.h"
 
 namespace trainrt::trainer {
-namespace {
 
 using runtime::Status;
 
-// Python's json.dumps(obj, indent=2, sort_keys=True) + "\n" (transformers' to_json_string).
-std::string PrettyJson(const nlohmann::json& j) { return j.dump(2, ' ', /*ensure_ascii=*/true) + "\n"; }
-
-}  // namespace
+std::string HfJsonText(const nlohmann::json& j) { return j.dump(2, ' ', /*ensure_ascii=*/true) + "\n"; }
 
 TensorMap ModelWeights(SequenceClassifier& model) {
   TensorMap weights;
@@ -54,7 +50,7 @@ Status ExportModel(const std::string& model_dir, const std::vector<TensorMap>& s
   c["problem_type"] = "single_label_classification";
   c["dtype"] = "float32";
   c["torch_dtype"] = "float32";
-  TRAINRT_RETURN_IF_ERROR(write("config.json", PrettyJson(c)));
+  TRAINRT_RETURN_IF_ERROR(write("config.json", HfJsonText(c)));
 
   if (shards.size() == 1) {
     TRAINRT_RETURN_IF_ERROR(WriteSafetensors(model_dir + "/model.safetensors", shards[0], {{"format", "pt"}}));
@@ -71,7 +67,7 @@ Status ExportModel(const std::string& model_dir, const std::vector<TensorMap>& s
       }
     }
     nlohmann::json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
-    TRAINRT_RETURN_IF_ERROR(write("model.safetensors.index.json", PrettyJson(index)));
+    TRAINRT_RETURN_IF_ERROR(write("model.safetensors.index.json", HfJsonText(index)));
   }
 
   for (const char* name : {"tokenizer.json", "tokenizer_config.json"}) {
@@ -86,11 +82,11 @@ Status ExportModel(const std::string& model_dir, const std::vector<TensorMap>& s
                          {"tokenize_chinese_chars", tokenizer.normalizer().handle_chinese_chars},
                          {"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"},
                          {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}};
-    TRAINRT_RETURN_IF_ERROR(write("tokenizer_config.json", PrettyJson(tc)));
+    TRAINRT_RETURN_IF_ERROR(write("tokenizer_config.json", HfJsonText(tc)));
   }
   nlohmann::json special = {{"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}, {"pad_token", "[PAD]"},
                             {"sep_token", "[SEP]"}, {"unk_token", "[UNK]"}};
-  TRAINRT_RETURN_IF_ERROR(write("special_tokens_map.json", PrettyJson(special)));
+  TRAINRT_RETURN_IF_ERROR(write("special_tokens_map.json", HfJsonText(special)));
   std::string vocab;
   for (const auto& token : tokenizer.vocab()) vocab += token + "\n";
   return write("vocab.txt", vocab);

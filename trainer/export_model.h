@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "runtime/status.h"
 #include "trainer/model/model_config.h"
 #include "trainer/model/safetensors.h"
@@ -30,6 +32,10 @@ runtime::Status ExportModel(const std::string& model_dir, const std::vector<Tens
                             const std::string& architecture, const ModelConfig& config,
                             const std::vector<std::string>& label_names, const WordPieceTokenizer& tokenizer,
                             const std::string& tokenizer_dir);
+
+// Python's json.dumps(obj, indent=2, sort_keys=True) + "\n": how transformers writes its JSON files
+// (config.json, trainer_state.json, ...).
+std::string HfJsonText(const nlohmann::json& j);
 
 // The model's parameters as CPU float32 copies, by name (what ExportModel writes).
 TensorMap ModelWeights(SequenceClassifier& model);

@@ -19,9 +19,6 @@ constexpr char kOptimizerFile[] = "optimizer.safetensors";
 constexpr char kTrainerStateFile[] = "trainer_state.json";
 constexpr char kTrainrtStateFile[] = "trainrt_state.json";
 
-// Python's json.dumps(indent=2, sort_keys=True) + "\n", as Trainer writes trainer_state.json.
-std::string PrettyJson(const nlohmann::json& j) { return j.dump(2, ' ', /*ensure_ascii=*/true) + "\n"; }
-
 Result<nlohmann::json> ReadJson(const std::string& path) {
   auto text = runtime::ReadFileToString(path);
   if (!text.ok()) return text.status();
@@ -93,8 +90,8 @@ Status CheckpointWriter::Write(const CheckpointSnapshot& snapshot) {
   TRAINRT_RETURN_IF_ERROR(ExportModel(d, snapshot.model, info_.architecture, *info_.config, *info_.label_names,
                                       *info_.tokenizer, info_.tokenizer_dir));
   TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + kOptimizerFile, snapshot.optimizer, {{"format", "trainrt-adamw"}}));
-  TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainerStateFile, PrettyJson(snapshot.trainer_state)));
-  TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainrtStateFile, PrettyJson(snapshot.trainrt_state)));
+  TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainerStateFile, HfJsonText(snapshot.trainer_state)));
+  TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainrtStateFile, HfJsonText(snapshot.trainrt_state)));
   const int world = static_cast<int>(snapshot.rank_states.size());
   for (int rank = 0; rank < world; ++rank) {
     TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + RankStateFile(rank, world), snapshot.rank_states[static_cast<size_t>(rank)],

@@ -76,7 +76,6 @@ void GradientSynchronizer::Launch(Bucket& b, size_t index) {
   b.flat.div_(static_cast<double>(collectives_.size()));
   std::vector<at::Tensor> tensors{b.flat};
   b.pending = collectives_.AllReduceSumAsync(tensors, "all_reduce of gradient bucket " + std::to_string(index));
-  b.launched = true;
 }
 
 void GradientSynchronizer::Finish() {
@@ -97,7 +96,6 @@ void GradientSynchronizer::Finish() {
       }
     }
     b.ready = 0;
-    b.launched = false;
   }
   std::fill(ready_.begin(), ready_.end(), false);
   next_launch_ = 0;

@@ -50,7 +50,6 @@ class GradientSynchronizer {
     at::Tensor flat;
     size_t ready = 0;
     Collectives::Pending pending;
-    bool launched = false;
   };
   void OnGradReady(size_t param);
   void LaunchReady();  // launches ready buckets in order; mu_ held
