@@ -19,6 +19,7 @@
 
 #include "launcher/supervisor.h"
 #include "runtime/file_util.h"
+#include "runtime/process_env.h"
 #include "runtime/python_json.h"
 #include "runtime/python_value.h"
 
@@ -217,7 +218,7 @@ int RunLocalJob(const LocalJobOptions& given) {
     git.argv = {"git", "clone", "--depth", "1"};
     if (!o.git_branch.empty()) git.argv.insert(git.argv.end(), {"--branch", o.git_branch});
     git.argv.insert(git.argv.end(), {o.git_repo, work + "/git"});
-    for (char** e = environ; *e != nullptr; ++e) git.env.push_back(*e);
+    git.env = runtime::ToEnvStrings(runtime::CurrentProcessEnv());
     git.log_prefix = "[git] ";
     auto cloned = RunWorkers({git}, supervise);
     if (!cloned.ok() || !cloned->AllSucceeded()) return fail("git clone " + o.git_repo + " failed");
@@ -295,16 +296,21 @@ int RunLocalJob(const LocalJobOptions& given) {
       w.cwd = at.hosts[i].base;
       w.rank = static_cast<int>(i);
       w.log_prefix = "[" + at.hosts[i].name + "] ";
-      for (char** e = environ; *e != nullptr; ++e) w.env.push_back(*e);
-      for (const std::string& kv :
-           {"SAGEMAKER_BASE_DIR=" + at.hosts[i].base, "TRAINING_JOB_NAME=" + job_name,
-            "TRAINRT_HOST_ADDRESSES=" + addresses, "TRAINRT_MASTER_PORT=" + std::to_string(port),
-            std::string("GLOO_SOCKET_IFNAME=lo"), std::string("NCCL_SOCKET_IFNAME=lo"),
-            std::string("TRAINRT_LOG_PREFIX=[rank {rank}] ")}) {
-        w.env.push_back(kv);
+      // The host's settings replace inherited ones of the same name (a process sees the first of
+      // two), and --env replaces both.
+      runtime::EnvMap env = runtime::CurrentProcessEnv();
+      env["SAGEMAKER_BASE_DIR"] = at.hosts[i].base;
+      env["TRAINING_JOB_NAME"] = job_name;
+      env["TRAINRT_HOST_ADDRESSES"] = addresses;
+      env["TRAINRT_MASTER_PORT"] = std::to_string(port);
+      env["GLOO_SOCKET_IFNAME"] = env["NCCL_SOCKET_IFNAME"] = "lo";
+      env["TRAINRT_LOG_PREFIX"] = "[rank {rank}] ";
+      if (o.instance_type == "local") env["TRAINRT_NUM_GPUS"] = "0";  // SDK local mode gives no GPUs
+      for (const auto& kv : o.env) {
+        const size_t eq = kv.find('=');
+        env[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
       }
-      if (o.instance_type == "local") w.env.push_back("TRAINRT_NUM_GPUS=0");  // SDK local mode gives no GPUs
-      for (const auto& kv : o.env) w.env.push_back(kv);
+      w.env = runtime::ToEnvStrings(env);
       specs.push_back(std::move(w));
     }
     // max_run and spot interruptions: SIGTERM to every host, SIGKILL 120 s later, as SageMaker.
