@@ -1,7 +1,5 @@
 #include "launcher/launch.h"
 
-#include <signal.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -212,9 +210,7 @@ LaunchResult RunLaunch(const LaunchOptions& o) {
       std::tie(result.exit_code, result.failure_reason) = DecodeFailure(*value);
     }
     (void)Barrier(store, o, attempt, "exit", "", kExitBarrierSeconds, "to read the verdict");
-    if (outcome->forwarded_signal == SIGTERM || outcome->forwarded_signal == SIGINT) {
-      result.stop_signal = outcome->forwarded_signal;
-    }
+    result.stop_signal = outcome->StopSignal();
     if (result.exit_code == 0 || outcome->forwarded_signal != 0 || attempt == o.max_restarts) break;
     std::fprintf(stderr, "train: restarting every worker (restart %d of %d) after: %s\n", attempt + 1, o.max_restarts,
                  result.failure_reason.substr(0, result.failure_reason.find('\n')).c_str());

@@ -206,6 +206,10 @@ std::string ChildExit::Describe() const {
   return "exited with code " + std::to_string(exit_code);
 }
 
+int GroupOutcome::StopSignal() const {
+  return forwarded_signal == SIGTERM || forwarded_signal == SIGINT ? forwarded_signal : 0;
+}
+
 bool GroupOutcome::AllSucceeded() const {
   for (const auto& w : workers) {
     if (w.exit.StatusCode() != 0) return false;

@@ -66,6 +66,8 @@ struct GroupOutcome {
   std::string remote_stop_reason;      // why remote_stop stopped the group, "" when it did not
 
   bool AllSucceeded() const;
+  // The stop request (SIGTERM or SIGINT) forwarded to the workers, 0 when there was none.
+  int StopSignal() const;
 };
 
 runtime::Result<GroupOutcome> RunWorkers(const std::vector<WorkerSpec>& workers, const SuperviseOptions& options);

@@ -90,10 +90,7 @@ Verdict RunSingleProcess(const LaunchOptions& launch) {
   auto outcome = RunWorkers({spec}, launch.supervise);
   if (!outcome.ok()) return Failure(1, outcome.status().ToString());
   const WorkerOutcome& w = outcome->workers[0];
-  if (w.exit.StatusCode() == 0) {
-    const int sig = outcome->forwarded_signal;
-    return Verdict{0, "", sig == SIGTERM || sig == SIGINT ? sig : 0};
-  }
+  if (w.exit.StatusCode() == 0) return Verdict{0, "", outcome->StopSignal()};
   return Failure(w.exit.StatusCode(),
                  FailureReport("training program " + launch.argv[0] + " on host " + launch.host_name, w));
 }
