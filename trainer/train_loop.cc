@@ -283,10 +283,12 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
 
   std::vector<std::pair<std::string, at::Tensor>> decay, no_decay;
   std::vector<at::Tensor> all_params;  // this rank's (its stage's, with a pipeline)
+  std::optional<size_t> word_embeddings;  // its index in all_params, if this rank holds it
   TensorMap param_refs;
   for (const auto& item : model.named_parameters()) {
     if (plan && item.value().numel() == 0) continue;
     (DecaysWeight(item.key()) ? decay : no_decay).emplace_back(item.key(), item.value());
+    if (item.key() == model.base_prefix() + ".embeddings.word_embeddings.weight") word_embeddings = all_params.size();
     all_params.push_back(item.value());
     param_refs[item.key()] = item.value();
   }
@@ -433,7 +435,13 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
     }
   }
   std::unique_ptr<GradientSynchronizer> sync;
-  if (grad_group) sync = std::make_unique<GradientSynchronizer>(*grad_group, all_params);
+  if (grad_group) {
+    sync = std::make_unique<GradientSynchronizer>(*grad_group, all_params, word_embeddings);
+    if (main_rank) {
+      std::fprintf(stderr, "trainrt-finetune: gradients all-reduced in %zu buckets%s\n", sync->num_buckets(),
+                   word_embeddings ? ", the word embeddings' as the rows some rank looked up" : "");
+    }
+  }
   std::unique_ptr<PipelineRunner> pipeline;
   if (plan) pipeline = std::make_unique<PipelineRunner>(*plan, *group, model, config->hidden_size);
   // The whole model's weights (and optimizer state) on rank 0: gathered from the stages.
@@ -564,7 +572,10 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
       if (b + 1 < batches.size()) next = std::async(std::launch::async, collate, b + 1);
       // Accumulation micro-steps do not all-reduce; a pipeline's many backwards (one per
       // microbatch) neither: its gradients are all-reduced whole, after the last.
-      if (sync) sync->set_sync(window_done && !pipeline);
+      if (sync) {
+        sync->set_sync(window_done && !pipeline);
+        sync->NoteLookups(batch.input_ids);  // only these rows of the embedding table get gradients
+      }
       if (pipeline) {
         loss_since_log.add_(pipeline->TrainBatch(batch, static_cast<double>(window)));
       } else {

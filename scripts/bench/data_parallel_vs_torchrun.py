@@ -34,10 +34,16 @@ class DS(torch.utils.data.Dataset):
 model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=2)
 args = TrainingArguments(output_dir=out_dir, num_train_epochs=1, per_device_train_batch_size=int(batch),
     learning_rate=5e-5, logging_steps=1000, save_strategy="no", report_to="none", seed=42, disable_tqdm=True,
-    dataloader_num_workers=0, ddp_backend="gloo")
-out = Trainer(model=model, args=args, train_dataset=DS(), data_collator=DataCollatorWithPadding(tok)).train()
+    dataloader_num_workers=0, ddp_backend="gloo", use_cpu=True)
+trainer = Trainer(model=model, args=args, train_dataset=DS(), data_collator=DataCollatorWithPadding(tok))
+out = trainer.train()
+# Without use_cpu=True, Trainer under torchrun on a CPU-only machine trains each rank alone (no DDP).
+if int(os.environ["WORLD_SIZE"]) > 1 and not isinstance(trainer.model_wrapped, torch.nn.parallel.DistributedDataParallel):
+    sys.exit("the peer is not running DDP: " + type(trainer.model_wrapped).__name__)
 if int(os.environ.get("RANK", "0")) == 0:
     print("SUMMARY " + json.dumps(out.metrics), flush=True)
+if torch.distributed.is_initialized():
+    torch.distributed.destroy_process_group()  # else Gloo's threads may abort the exit
 '''
 
 

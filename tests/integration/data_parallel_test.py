@@ -2,7 +2,9 @@
 """Data-parallel fine-tuning with real processes (trainrt launch, Gloo on CPU, tiny BERT):
 
 - N ranks with per-rank batch b end with the weights of one process with batch N*b, and log the
-  same losses (float tolerance), for N = 2 and 3, and with gradient accumulation;
+  same losses (float tolerance), for N = 2 and 3, and with gradient accumulation (the word
+  embeddings' gradient travels as the rows some rank looked up: the tiny vocabulary has rows one
+  rank looks up and rows none does);
 - only rank 0 writes the model and the checkpoints, which hold every rank's RNG state;
 - resume under data parallel is exact (bit for bit, dropout on), and SIGTERM to the launcher
   stops every rank after the same step with a complete checkpoint, exit 0;
@@ -34,6 +36,7 @@ for nproc, batch, ga in ((2, 4, 1), (3, 4, 1), (2, 2, 2)):
     p = runs.launch(many, "model0", nproc, COMMON + ["--per_device_train_batch_size", str(batch),
                                                      "--gradient_accumulation_steps", str(ga)])
     assert f"data parallel over {nproc} ranks" in p.stderr, p.stderr
+    assert "the word embeddings' as the rows some rank looked up" in p.stderr, p.stderr
     assert p.stdout.count("'eval_accuracy'") == 3, "rank 0 alone prints the metric lines"
     worst = runs.close_runs(one, many)
     print(f"ok: {nproc} ranks x batch {batch} x accumulation {ga} = 1 process x batch {nproc * batch * ga} "
