@@ -237,8 +237,10 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   std::unique_ptr<Collectives> replica_group;  // the ranks holding the same stage (pipeline + ddp)
   std::vector<StageTensor> stage_tensors;      // every parameter of the model, with its stage
   double non_embedding_params = 0;             // of the whole model, for total_flos
+  uint64_t model_bytes = 0;                    // of the whole model, for the free-space check
   for (const auto& item : model.named_parameters()) {
     if (item.key().find("embeddings") == std::string::npos) non_embedding_params += static_cast<double>(item.value().numel());
+    model_bytes += static_cast<uint64_t>(item.value().numel()) * item.value().element_size();
   }
   if (args.pipeline.enabled()) {
     if (!group) {
@@ -476,6 +478,11 @@ Status RunFinetune(const FinetuneArgs& args, const runtime::EnvMap& env) {
   ModelFilesInfo files{model.architecture(), &*config, &labels->names, &*tokenizer, *model_path};
   std::unique_ptr<CheckpointWriter> writer;
   if (main_rank) {
+    // Hours of training should not end at the first checkpoint for want of room.
+    if (args.save_strategy != "no") {
+      TRAINRT_RETURN_IF_ERROR(CheckFreeSpace(args.output_dir, model_bytes * 3 / 5 * 6,
+                                             "1.2x a checkpoint's tensors: the weights and AdamW's two moments"));
+    }
     writer = std::make_unique<CheckpointWriter>(args.output_dir, files, args.save_total_limit);
     writer->set_best_step(progress.best_global_step);
   }

@@ -137,11 +137,15 @@ TEST(CheckpointFolder, AMissingOrEmptyFolderHasNoCheckpoint) {
 
 TEST(CheckpointFolder, FreeSpaceCheckNamesTheFolderAndTheFigures) {
   ScratchDir dir;
-  EXPECT_TRUE(CheckFreeSpace(dir.path(), 1).ok());
-  runtime::Status s = CheckFreeSpace(dir.path(), UINT64_MAX / 2);
+  EXPECT_TRUE(CheckFreeSpace(dir.path(), 1, "a test").ok());
+  runtime::Status s = CheckFreeSpace(dir.path(), UINT64_MAX / 2, "a test");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find(dir.path()), std::string::npos);
   EXPECT_NE(s.message().find("bytes free"), std::string::npos);
+  EXPECT_NE(s.message().find("(a test)"), std::string::npos);
+  // A folder not made yet: its nearest existing ancestor's file system.
+  EXPECT_TRUE(CheckFreeSpace(dir.path() + "/not/yet", 1, "a test").ok());
+  EXPECT_FALSE(CheckFreeSpace(dir.path() + "/not/yet", UINT64_MAX / 2, "a test").ok());
 }
 
 }  // namespace

@@ -164,6 +164,15 @@ if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", small], c
         print(f"ok: a full disk stops training with a clear error before the next checkpoint ({len(kept)} kept)")
     finally:
         subprocess.run(["umount", small])
+    # Too small for even the first checkpoint: refused before training starts.
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small], check=True)
+    try:
+        p = run("no_room", STEPS + ["--output_dir", small], expect_rc=1)
+        assert "not enough free space in " + small in p.stderr and "AdamW's two moments" in p.stderr, p.stderr
+        assert "'loss'" not in p.stdout and os.listdir(small) == [], (p.stdout, os.listdir(small))
+        print("ok: no room for the first checkpoint: a clear error before training starts")
+    finally:
+        subprocess.run(["umount", small])
 else:
     print("skip: cannot mount a small tmpfs here (not root)")
 

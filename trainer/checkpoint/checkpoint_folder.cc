@@ -254,14 +254,20 @@ void RemoveStagingFolders(const std::string& dir) {
   }
 }
 
-Status CheckFreeSpace(const std::string& dir, uint64_t bytes) {
+Status CheckFreeSpace(const std::string& dir, uint64_t bytes, const std::string& estimate) {
+  // A folder not made yet will be made on the file system of its nearest existing ancestor.
+  std::string existing = dir;
   struct statvfs st;
-  if (::statvfs(dir.c_str(), &st) != 0) return Status::FromErrno("statvfs " + dir, errno);
+  while (::statvfs(existing.c_str(), &st) != 0) {
+    const size_t slash = existing.find_last_of('/');
+    if (errno != ENOENT || slash == std::string::npos || slash == 0) return Status::FromErrno("statvfs " + existing, errno);
+    existing.resize(slash);
+  }
   const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   if (free_bytes >= bytes) return Status::Ok();
   return Status::IOError("not enough free space in " + dir + " for the next checkpoint: " +
                                    std::to_string(free_bytes) + " bytes free, about " + std::to_string(bytes) +
-                                   " needed (1.2x the last checkpoint); free space or lower --save_total_limit");
+                                   " needed (" + estimate + "); free space or lower --save_total_limit");
 }
 
 }  // namespace trainrt::trainer

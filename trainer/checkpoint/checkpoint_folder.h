@@ -52,8 +52,9 @@ std::vector<std::string> RotateCheckpoints(const std::string& dir, int64_t limit
 // Removes staging folders that a killed run left in `dir`.
 void RemoveStagingFolders(const std::string& dir);
 
-// OK when the file system of `dir` has at least `bytes` free; else an error naming both figures.
-runtime::Status CheckFreeSpace(const std::string& dir, uint64_t bytes);
+// OK when the file system of `dir` has at least `bytes` free; else an error naming both figures
+// and `estimate`, what the figure is (e.g. "1.2x the last checkpoint").
+runtime::Status CheckFreeSpace(const std::string& dir, uint64_t bytes, const std::string& estimate);
 
 }  // namespace trainrt::trainer
 

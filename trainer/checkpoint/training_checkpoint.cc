@@ -27,6 +27,17 @@ Result<nlohmann::json> ReadJson(const std::string& path) {
   return j;
 }
 
+uint64_t TensorBytes(const CheckpointSnapshot& snapshot) {
+  uint64_t bytes = 0;
+  auto add = [&](const TensorMap& tensors) {
+    for (const auto& [name, t] : tensors) bytes += static_cast<uint64_t>(t.numel()) * t.element_size();
+  };
+  for (const TensorMap& shard : snapshot.model) add(shard);
+  add(snapshot.optimizer);
+  for (const TensorMap& state : snapshot.rank_states) add(state);
+  return bytes;
+}
+
 }  // namespace
 
 std::string RankStateFile(int rank, int world_size) {
@@ -83,7 +94,11 @@ Status CheckpointWriter::Save(CheckpointSnapshot snapshot, bool background) {
 
 Status CheckpointWriter::Write(const CheckpointSnapshot& snapshot) {
   const auto start = std::chrono::steady_clock::now();
-  if (last_bytes_ > 0) TRAINRT_RETURN_IF_ERROR(CheckFreeSpace(dir_, last_bytes_ / 5 * 6));
+  if (last_bytes_ > 0) {
+    TRAINRT_RETURN_IF_ERROR(CheckFreeSpace(dir_, last_bytes_ / 5 * 6, "1.2x the last checkpoint"));
+  } else {  // the first: its tensors, and room for the rest
+    TRAINRT_RETURN_IF_ERROR(CheckFreeSpace(dir_, TensorBytes(snapshot) / 5 * 6, "1.2x this checkpoint's tensors"));
+  }
   auto staging = BeginCheckpoint(dir_, snapshot.step);
   if (!staging.ok()) return staging.status();
   const std::string& d = *staging;
