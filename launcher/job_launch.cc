@@ -119,7 +119,9 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
     return 1;
   };
   std::vector<std::string> hosts;
-  if (builtin) {
+  // The built-in fine-tuner runs through trainrt's own rendezvous unless the job asks for MPI.
+  const bool mpi_job = job.DistributionEnabled() && mpi_flag;
+  if (builtin && !mpi_job) {
     plan.mode = JobMode::kNativeDistributed;
     hosts = job.hosts;  // the same list, in the same order, on every host
     l.master_addr = hosts[0];

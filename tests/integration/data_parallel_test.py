@@ -109,21 +109,23 @@ print("ok: a stop that cannot complete (peer hung) ends at TRAINRT_STOP_DEADLINE
 
 
 # Through `train`, as SageMaker runs the job: natively (2 processes per host) and under mpirun.
-def job(name, hyperparameters, extra_env):
+def job(name, hyperparameters, extra_env, how):
     base = sagemaker_job(runs.path(name), runs.data, runs.path("model0"), hyperparameters)
     env = dict(os.environ, SAGEMAKER_BASE_DIR=base, TRAINRT_NUM_GPUS="0", TRAINRT_FINETUNER=finetune,
                TRAINRT_MASTER_PORT=str(free_port()), **extra_env)
     p = subprocess.run([os.path.join(os.path.dirname(trainrt), "train")], env=env, capture_output=True, text=True)
     assert p.returncode == 0, f"{name}: exit {p.returncode}\n{p.stderr}\n{p.stdout}"
     assert "data parallel over 2 ranks" in p.stdout + p.stderr, p.stderr
+    assert how in p.stdout + p.stderr, (how, p.stderr)
     assert os.path.isfile(base + "/output/success") and os.path.isfile(base + "/model/model.safetensors")
     assert (p.stdout + p.stderr).count("model saved to") == 1, "only rank 0 exports"
 
 
 HP = {"epochs": "1", "train_batch_size": "4", "learning_rate": "1e-3", "max_seq_length": "32", "logging_steps": "3"}
-job("train_native", HP, {"TRAINRT_NPROC_PER_HOST": "2"})
+job("train_native", HP, {"TRAINRT_NPROC_PER_HOST": "2"}, "world size 2, native rendezvous, Gloo")
 print("ok: train runs the built-in fine-tuner as 2 data-parallel ranks")
 if shutil.which("mpirun"):
-    job("train_mpi", dict(HP, sagemaker_mpi_enabled="true", sagemaker_mpi_num_of_processes_per_host="2"), {})
+    job("train_mpi", dict(HP, sagemaker_mpi_enabled="true", sagemaker_mpi_num_of_processes_per_host="2"), {},
+        "world size 2, mpirun")
     print("ok: train runs the built-in fine-tuner as 2 data-parallel ranks under mpirun")
 shutil.rmtree(work)

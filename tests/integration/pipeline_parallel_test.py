@@ -84,6 +84,7 @@ if shutil.which("mpirun"):
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
     assert "pipeline of 2 stages x 1 replica(s), 4 microbatches, schedule interleaved" in out, out
+    assert "world size 2, mpirun" in out, out
     assert os.path.isfile(base + "/model/model.safetensors") and os.path.isfile(base + "/output/success")
-    print("ok: train runs a model-parallel job (mp_parameters + MPI) as a 2-stage pipeline")
+    print("ok: train runs a model-parallel job (mp_parameters + MPI) as a 2-stage pipeline under mpirun")
 shutil.rmtree(work)

@@ -51,6 +51,18 @@ TEST_F(JobLaunchTest, BuiltinFinetunerRunsOnEveryGpuOfEveryHost) {
   EXPECT_NE(plan.summary.find("2 host(s) x 8 process(es) = world size 16, native rendezvous, NCCL"), std::string::npos);
 }
 
+TEST_F(JobLaunchTest, BuiltinFinetunerRunsUnderMpirunWhenTheJobAsksForMpi) {
+  JobLaunchPlan plan = Plan(Job(kTwoP4d,
+                                R"({"epochs":"1","sagemaker_mpi_enabled":"true",
+                                    "sagemaker_mpi_num_of_processes_per_host":"8"})",
+                                8));
+  EXPECT_EQ(plan.mode, JobMode::kMpi);
+  EXPECT_EQ(plan.launch.master_addr, "algo-2");  // the toolkit's master: distribution_hosts[0]
+  EXPECT_EQ(plan.launch.nproc_per_node, 8);
+  EXPECT_EQ(plan.launch.argv, (Argv{"/opt/trainrt/trainrt-finetune", "--epochs", "1"}));
+  EXPECT_NE(plan.summary.find("world size 16, mpirun"), std::string::npos);
+}
+
 TEST_F(JobLaunchTest, BuiltinFinetunerOnCpuRunsOnePerHostUnlessAsked) {
   EXPECT_EQ(Plan(Job(kTwoP4d, "{}", 0)).launch.nproc_per_node, 1);
   runtime::JobConfig job = Job(kTwoP4d, "{}", 0);
