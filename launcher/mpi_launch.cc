@@ -157,7 +157,48 @@ runtime::Status PreflightWorkers(const std::vector<std::string>& hosts, int time
   }
 }
 
-LaunchResult Verdict(int code, std::string reason) { return LaunchResult{code, std::move(reason), 1}; }
+LaunchResult Verdict(int code, std::string reason, int stop_signal = 0) {
+  return LaunchResult{code, std::move(reason), 1, stop_signal};
+}
+
+// The master's verdict as the other hosts read it: "<exit code> <stop signal>\n<failure reason>".
+std::string EncodeVerdict(const LaunchResult& r) {
+  return std::to_string(r.exit_code) + " " + std::to_string(r.stop_signal) + "\n" + r.failure_reason;
+}
+
+LaunchResult DecodeVerdict(const std::string& text) {
+  const size_t nl = text.find('\n');
+  int code = 1, stop = 0;
+  if (std::sscanf(text.substr(0, nl).c_str(), "%d %d", &code, &stop) < 1) code = 1;
+  return Verdict(code, nl == std::string::npos ? "" : text.substr(nl + 1), stop);
+}
+
+// Blocks SIGTERM/SIGINT for a host that only waits for the master's verdict: SageMaker signals
+// every container, but the master stops the ranks (on every host, through mpirun), and this
+// container must outlive the ranks it hosts until the master has reported.
+class StopSignalsHeld {
+ public:
+  StopSignalsHeld() {
+    sigemptyset(&stops_);
+    sigaddset(&stops_, SIGTERM);
+    sigaddset(&stops_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stops_, &previous_);
+  }
+  ~StopSignalsHeld() {  // the held signals are consumed: they were answered by waiting
+    const timespec now{0, 0};
+    while (sigtimedwait(&stops_, nullptr, &now) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  int Pending() const {  // the first held stop signal, 0: none
+    sigset_t pending;
+    sigpending(&pending);
+    return sigismember(&pending, SIGTERM) ? SIGTERM : sigismember(&pending, SIGINT) ? SIGINT : 0;
+  }
+
+ private:
+  sigset_t stops_, previous_;
+};
 
 }  // namespace
 
@@ -233,18 +274,26 @@ LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
   } guard{sshd};
 
   if (!master) {
+    StopSignalsHeld held;
     auto client = TcpStoreClient::Connect(l.master_addr, l.master_port, std::chrono::seconds(l.rendezvous_timeout_seconds));
     if (!client.ok()) return Verdict(1, "cannot reach the MPI master " + l.master_addr + ": " + client.status().ToString());
     std::fprintf(stderr, "train: serving MPI ranks for master %s; waiting for its verdict\n", l.master_addr.c_str());
+    bool told = false;
     while (true) {
-      auto verdict = (*client)->Get(kVerdictKey, std::chrono::seconds(60));
+      auto verdict = (*client)->Get(kVerdictKey, std::chrono::seconds(5));
       if (verdict.ok()) {
         (void)(*client)->Set("trainrt/mpi/ack/" + std::to_string(l.node_rank), "1");
-        const size_t nl = verdict->find('\n');
-        return Verdict(std::atoi(verdict->substr(0, nl).c_str()), nl == std::string::npos ? "" : verdict->substr(nl + 1));
+        LaunchResult r = DecodeVerdict(*verdict);
+        if (r.stop_signal == 0 && r.exit_code == 0 && held.Pending() != 0) r.stop_signal = held.Pending();
+        return r;
       }
       if (verdict.status().code() != runtime::Status::Code::kCancelled) {
         return Verdict(1, "lost the MPI master " + l.master_addr + " before it reported: " + verdict.status().ToString());
+      }
+      if (!told && held.Pending() != 0) {
+        told = true;
+        std::fprintf(stderr, "train: received %s; the MPI master stops the ranks; waiting for its verdict\n",
+                     held.Pending() == SIGINT ? "SIGINT" : "SIGTERM");
       }
     }
   }
@@ -263,19 +312,22 @@ LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
   spec.cwd = l.cwd;
   spec.env = runtime::ToEnvStrings(l.env);
   if (!l.log_dir.empty()) spec.log_file = l.log_dir + "/mpirun.log";
-  auto outcome = RunWorkers({spec}, l.supervise);
+  SuperviseOptions supervise = l.supervise;
+  supervise.stop_signal_for_workers = kRankStopSignal;  // `trainrt mpi-rank` turns it back into SIGTERM
+  auto outcome = RunWorkers({spec}, supervise);
   if (!outcome.ok()) return Verdict(1, outcome.status().ToString());
   const WorkerOutcome& w = outcome->workers[0];
   const int code = w.exit.StatusCode();
-  const std::string reason = code == 0 ? "" : FailureReport("mpirun on host " + l.host_name, w);
+  LaunchResult result = Verdict(code, code == 0 ? "" : FailureReport("mpirun on host " + l.host_name, w),
+                                code == 0 ? outcome->StopSignal() : 0);
   auto client = TcpStoreClient::Connect("127.0.0.1", (*server)->port(), std::chrono::seconds(10));
   if (client.ok() && multi_host) {
-    (void)(*client)->Set(kVerdictKey, std::to_string(code) + "\n" + reason);
+    (void)(*client)->Set(kVerdictKey, EncodeVerdict(result));
     std::vector<std::string> acks;
     for (int n = 1; n < l.nnodes; ++n) acks.push_back("trainrt/mpi/ack/" + std::to_string(n));
     (void)(*client)->Wait(acks, std::chrono::seconds(kAckSeconds));
   }
-  return Verdict(code, reason);
+  return result;
 }
 
 runtime::Result<runtime::EnvMap> MpiRankEnvironment(const runtime::EnvMap& inherited) {
@@ -310,6 +362,54 @@ runtime::Result<runtime::EnvMap> MpiRankEnvironment(const runtime::EnvMap& inher
     if (auto it = inherited.find(name); it != inherited.end()) env[name] = it->second;
   }
   return env;
+}
+
+}  // namespace trainrt::launcher
+
+namespace trainrt::launcher {
+
+int RunMpiRank(const std::vector<std::string>& command, const runtime::EnvMap& env) {
+  // The relayed signals and SIGCHLD are held from before the fork, so none is lost; the program
+  // gets the usual mask back.
+  sigset_t waited, previous;
+  sigemptyset(&waited);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD}) sigaddset(&waited, sig);
+  sigprocmask(SIG_BLOCK, &waited, &previous);
+  std::vector<std::string> strings = runtime::ToEnvStrings(env), args = command;
+  std::vector<char*> envp, argv;
+  for (auto& e : strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t wrapper = getpid();
+  const pid_t child = fork();
+  if (child < 0) {
+    std::fprintf(stderr, "trainrt mpi-rank: fork: %s\n", std::strerror(errno));
+    return 126;
+  }
+  if (child == 0) {
+    // mpirun signals its ranks' process groups: the program gets its own, so what reaches it is
+    // what this wrapper relays; and when mpirun SIGKILLs the wrapper, the program goes with it.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != wrapper) _exit(137);
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
+    execvpe(argv[0], argv.data(), envp.data());
+    std::fprintf(stderr, "trainrt mpi-rank: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  while (true) {
+    const int sig = sigwaitinfo(&waited, nullptr);
+    if (sig < 0) continue;  // EINTR
+    if (sig != SIGCHLD) {
+      kill(child, sig == kRankStopSignal ? SIGTERM : sig);
+      continue;
+    }
+    int status = 0;
+    if (waitpid(child, &status, WNOHANG) == child) {
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+  }
 }
 
 }  // namespace trainrt::launcher

@@ -331,10 +331,13 @@ runtime::Result<GroupOutcome> RunWorkers(const std::vector<WorkerSpec>& specs, c
     while (read(sfd, &si, sizeof si) == sizeof si) {
       const int sig = static_cast<int>(si.ssi_signo);
       if (sig == SIGCHLD) continue;
-      std::fprintf(stderr, "train: received %s, forwarding it to %zu worker(s)\n", SignalName(sig).c_str(), alive);
-      signal_all(sig);
+      const bool stop = sig == SIGTERM || sig == SIGINT;
+      const int sent = stop && options.stop_signal_for_workers != 0 ? options.stop_signal_for_workers : sig;
+      std::fprintf(stderr, "train: received %s, forwarding it to %zu worker(s)%s\n", SignalName(sig).c_str(), alive,
+                   sent == sig ? "" : (" as " + SignalName(sent)).c_str());
+      signal_all(sent);
       if (outcome.forwarded_signal == 0) outcome.forwarded_signal = sig;
-      if ((sig == SIGTERM || sig == SIGINT) && kill_deadline == 0) {
+      if (stop && kill_deadline == 0) {
         stopping = true;
         kill_deadline = Monotonic() + options.kill_grace_seconds;
       }

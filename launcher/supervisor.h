@@ -32,6 +32,9 @@ struct WorkerSpec {
 struct SuperviseOptions {
   // Seconds from a forwarded SIGTERM/SIGINT to SIGKILL. Default 90: inside SageMaker's 120 s.
   int kill_grace_seconds = 90;
+  // The signal a SIGTERM/SIGINT reaches the workers as; 0: itself. mpirun SIGKILLs its ranks 2 s
+  // after a SIGTERM but passes SIGUSR2 through, so MPI mode sends that.
+  int stop_signal_for_workers = 0;
   // Seconds from stopping the other workers after a failure to SIGKILL (torchrun: 30).
   int failure_stop_seconds = 30;
   // Polled about every 250 ms while workers run; a non-empty answer stops them all, as a failure

@@ -132,7 +132,7 @@ Verdict Execute(const EnvMap& env, const std::string& tools_dir) {
       if (!addresses.ok()) return Failure(1, addresses.status().ToString());
       if (launch.nnodes == 1) launch.master_addr = (*addresses)[0] = "127.0.0.1";  // nothing leaves this host
       LaunchResult r = RunMpiJob(*job, launch, *addresses, tools_dir + "/trainrt");
-      return Verdict{r.exit_code, r.failure_reason};
+      return Verdict{r.exit_code, r.failure_reason, r.exit_code == 0 ? r.stop_signal : 0};
     }
     case JobMode::kNativeDistributed: {
       if (launch.nnodes == 1) {

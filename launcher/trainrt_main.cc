@@ -138,23 +138,14 @@ int RunLaunchCommand(const LaunchArgs& a) {
   return r.exit_code;
 }
 
-// Runs as one MPI rank: this host's contract plus torchrun's variables, then exec.
+// Runs as one MPI rank: this host's contract plus torchrun's variables, the program as a child.
 int RunMpiRank(const std::vector<std::string>& command) {
   auto env = trainrt::launcher::MpiRankEnvironment(trainrt::runtime::CurrentProcessEnv());
   if (!env.ok()) {
     std::fprintf(stderr, "trainrt mpi-rank: error: %s\n", env.status().ToString().c_str());
     return 1;
   }
-  std::vector<std::string> strings = trainrt::runtime::ToEnvStrings(*env);
-  std::vector<char*> envp, argv;
-  for (auto& e : strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = command;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  execvpe(argv[0], argv.data(), envp.data());
-  std::fprintf(stderr, "trainrt mpi-rank: cannot run %s: %s\n", argv[0], std::strerror(errno));
-  return errno == ENOENT ? 127 : 126;
+  return trainrt::launcher::RunMpiRank(command, *env);
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 # 10.223.0.2, each with its own eth0 and its own sshd on port 22), one `train` in each. The master
 # starts sshd, passes its pre-flight (port 22 answers as sshd on algo-2), runs mpirun over ssh;
 # each rank gets its own host's SM_CURRENT_HOST; the worker host waits for and reports the
-# master's verdict, for a success and for a failure.
+# master's verdict, for a success, a failure and a stop (SIGTERM to both hosts, as a spot
+# interruption: every rank gets SIGTERM and the time it needs; both exit 0 without success).
 # Needs root, iproute2, openssh-server and OpenMPI (scripts/setup.sh installs them); exits 77
 # (skipped) without them.
 # usage: mpi_two_hosts_test.sh TRAIN PYTHON
@@ -68,10 +69,10 @@ CFG
 done
 
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-run_host() {  # i extra-env... : runs host i's train in its namespace
+run_host() {  # i extra-env... : runs host i's train in its namespace (replacing the shell if exec_it=exec)
   local i=$1; shift
   local ns; ns=$([ "$i" = 1 ] && echo "$ns1" || echo "$ns2")
-  ip netns exec "$ns" env SAGEMAKER_BASE_DIR="$tmp/host$i/opt/ml" TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON="$python" \
+  ${exec_it:-} ip netns exec "$ns" env SAGEMAKER_BASE_DIR="$tmp/host$i/opt/ml" TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON="$python" \
     TRAINRT_HOST_ADDRESSES=algo-1=10.223.0.1,algo-2=10.223.0.2 TRAINRT_MASTER_PORT="$port" \
     TRAINRT_SSHD_ARGS="-f $tmp/sshd_config$i" TRAINRT_RENDEZVOUS_TIMEOUT=60 GLOO_SOCKET_IFNAME=eth0 \
     OMPI_MCA_plm_rsh_args="-i $tmp/key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR" \
@@ -108,4 +109,35 @@ set -e
 [ $rc -ne 0 ] || fail "pre-flight passed without a worker host"
 grep -q 'MPI pre-flight failed after 3 s: 10.223.0.2: port 22 refuses connections' "$tmp/host1/opt/ml/output/failure" ||
   fail "pre-flight failure file: $(cat "$tmp/host1/opt/ml/output/failure")"
+
+# 4. SageMaker stops the job (SIGTERM to every container): the ranks on both hosts get SIGTERM and
+#    the time they need (slow_stop.py takes 4 s; mpirun alone would SIGKILL them after 2 s); the
+#    worker host holds its SIGTERM until the master's verdict; both exit 0, neither success nor failure.
+rm -rf "$tmp"/host*/opt/ml/output "$tmp/out"/*
+for i in 1 2; do
+  printf '%s' '{"sagemaker_program":"\"slow_stop.py\"","sagemaker_mpi_enabled":"true","out_dir":"\"'$tmp/out'\""}' \
+    >"$tmp/host$i/opt/ml/input/config/hyperparameters.json"
+  cp "$programs/slow_stop.py" "$tmp/host$i/opt/ml/code/"
+done
+port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+exec_it=exec run_host 2 >"$tmp/w4.log" 2>&1 & worker=$!; pids+=($worker)  # $! is train itself
+exec_it=exec run_host 1 >"$tmp/m4.log" 2>&1 & master=$!; pids+=($master)
+for _ in $(seq 300); do
+  [ -f "$tmp/out/rank0.started" ] && [ -f "$tmp/out/rank1.started" ] && break
+  sleep 0.1
+done
+kill -TERM "$worker" "$master"
+set +e
+wait "$master"; rc1=$?
+wait "$worker"; rc2=$?
+set -e
+[ $rc1 = 0 ] && [ $rc2 = 0 ] || { cat "$tmp/m4.log" "$tmp/w4.log"; fail "stopped job: exit codes $rc1 / $rc2"; }
+for r in 0 1; do
+  [ "$(cat "$tmp/out/rank$r.stopped" 2>/dev/null)" = SIGTERM ] || { cat "$tmp/m4.log" "$tmp/w4.log"; fail "rank $r did not stop cleanly"; }
+done
+for i in 1 2; do
+  [ ! -e "$tmp/host$i/opt/ml/output/success" ] && [ ! -e "$tmp/host$i/opt/ml/output/failure" ] ||
+    fail "host $i wrote $(ls "$tmp/host$i/opt/ml/output") after a stop"
+done
+grep -q "the MPI master stops the ranks" "$tmp/w4.log" || { cat "$tmp/w4.log"; fail "worker host's stop line"; }
 echo "ok: MPI job across two hosts (network namespaces)"

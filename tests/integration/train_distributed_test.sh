@@ -86,4 +86,24 @@ set +e; FAIL_RANK=1 SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$
 [ $rc -ne 0 ] || fail "failing MPI rank: exit 0"
 grep -q '^mpirun on host algo-1 exited with code' "$base/output/failure" || fail "MPI failure file: $(cat "$base/output/failure")"
 [ ! -e "$base/output/success" ] || fail "success after a failed MPI job"
+# ...and a SIGTERM (a spot interruption) reaches every rank as SIGTERM and leaves it the time it
+# needs (mpirun alone would SIGKILL the ranks 2 s later): exit 0, neither success nor failure.
+base=$tmp/mpistop
+mkdir -p "$tmp/mpistop-out"
+make_tree "$base" algo-1 '["algo-1"]' '{"sagemaker_program":"\"slow_stop.py\"","sagemaker_mpi_enabled":"true","sagemaker_mpi_num_of_processes_per_host":"2","out_dir":"\"'$tmp/mpistop-out'\""}'
+mkdir -p "$base/code" && cp "$programs/slow_stop.py" "$base/code/"
+SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$python TRAINRT_MASTER_PORT=$(free_port) \
+  "$train" >"$tmp/mpistop.log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do
+  [ -f "$tmp/mpistop-out/rank0.started" ] && [ -f "$tmp/mpistop-out/rank1.started" ] && break
+  sleep 0.1
+done
+kill -TERM $pid
+set +e; wait $pid; rc=$?; set -e
+[ $rc -eq 0 ] || { cat "$tmp/mpistop.log"; fail "stopped MPI job: exit $rc"; }
+for r in 0 1; do
+  [ "$(cat "$tmp/mpistop-out/rank$r.stopped" 2>/dev/null)" = SIGTERM ] || { cat "$tmp/mpistop.log"; fail "MPI rank $r did not stop cleanly"; }
+done
+[ ! -e "$base/output/success" ] && [ ! -e "$base/output/failure" ] || fail "a stopped MPI job wrote $(ls "$base/output")"
 echo "ok: train with distributed PyTorch workers"
