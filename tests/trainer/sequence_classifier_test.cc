@@ -29,13 +29,29 @@ class TinyModels : public ::testing::Test {
     ASSERT_TRUE(fixture_->ok()) << "scripts/model/make_tiny_models.py failed";
   }
   static void TearDownTestSuite() { delete fixture_; }
-  void ExpectLogits(const std::string& name) {
+  // `legacy_names`: the checkpoint's LayerNorm parameters renamed gamma/beta, as in checkpoints
+  // converted from TensorFlow (bert-base-uncased), which transformers loads the same.
+  void ExpectLogits(const std::string& name, bool legacy_names = false) {
     auto config = ModelConfig::Load(fixture_->path() + "/" + name + "/config.json");
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     auto model = BuildSequenceClassifier(*config);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
     auto weights = LoadModelWeights(fixture_->path() + "/" + name);
     ASSERT_TRUE(weights.ok()) << weights.status().ToString();
+    if (legacy_names) {
+      TensorMap renamed;
+      int legacy = 0;
+      for (const auto& [key, tensor] : *weights) {
+        std::string k = key;
+        for (const auto& [from, to] : {std::pair<std::string, std::string>{"LayerNorm.weight", "LayerNorm.gamma"},
+                                       {"LayerNorm.bias", "LayerNorm.beta"}}) {
+          if (const size_t at = k.find(from); at != std::string::npos) k.replace(at, from.size(), to), ++legacy;
+        }
+        renamed[k] = tensor;
+      }
+      ASSERT_GT(legacy, 0);
+      *weights = renamed;
+    }
     auto report = LoadWeights(**model, *weights);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_TRUE(report->missing.empty()) << report->missing.front();
@@ -56,6 +72,7 @@ testing::PythonFixture* TinyModels::fixture_ = nullptr;
 
 TEST_F(TinyModels, DistilBertLogitsEqualTransformers) { ExpectLogits("distilbert"); }
 TEST_F(TinyModels, BertLogitsEqualTransformers) { ExpectLogits("bert"); }
+TEST_F(TinyModels, LegacyGammaBetaLayerNormNamesLoad) { ExpectLogits("bert", /*legacy_names=*/true); }
 
 TEST(SequenceClassifier, RealMiniLmCheckpointLoadsWithAFreshHead) {
   auto config = ModelConfig::Load(std::string(TRAINRT_MINILM_DIR) + "/config.json");

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 
 #include <ATen/ATen.h>
@@ -356,24 +357,37 @@ Result<WeightReport> LoadWeights(SequenceClassifier& model, const TensorMap& wei
   const std::string prefix = model.base_prefix() + ".";
   bool has_prefix = false;
   for (const auto& [name, t] : weights) has_prefix = has_prefix || name.rfind(prefix, 0) == 0;
+  // Checkpoints converted from TensorFlow (bert-base-uncased's among them) name LayerNorm's
+  // parameters gamma and beta; transformers renames them on load, and so do we.
+  std::map<std::string, std::string> source_of;  // today's name -> the checkpoint's
+  for (const auto& [name, t] : weights) {
+    std::string canonical = name;
+    for (const auto& [legacy, current] : {std::pair<std::string, std::string>{"LayerNorm.gamma", "LayerNorm.weight"},
+                                          {"LayerNorm.beta", "LayerNorm.bias"}}) {
+      if (const size_t at = canonical.find(legacy); at != std::string::npos) canonical.replace(at, legacy.size(), current);
+    }
+    source_of.emplace(canonical, name);
+  }
   auto params = model.named_parameters();
   WeightReport report;
   std::set<std::string> used;
   at::NoGradGuard no_grad;
   for (auto& item : params) {
     const std::string& name = item.key();
-    std::string source = name;
-    if (!has_prefix && name.rfind(prefix, 0) == 0) source = name.substr(prefix.size());  // a bare-encoder checkpoint
-    auto it = weights.find(source);
-    if (it == weights.end()) {
+    std::string wanted = name;
+    if (!has_prefix && name.rfind(prefix, 0) == 0) wanted = name.substr(prefix.size());  // a bare-encoder checkpoint
+    auto found = source_of.find(wanted);
+    if (found == source_of.end()) {
       report.missing.push_back(name);
       continue;
     }
-    if (it->second.sizes() != item.value().sizes()) {
-      return Status::InvalidArgument("weight '" + source + "' has shape " + c10::str(it->second.sizes()) +
+    const std::string& source = found->second;
+    const at::Tensor& tensor = weights.at(source);
+    if (tensor.sizes() != item.value().sizes()) {
+      return Status::InvalidArgument("weight '" + source + "' has shape " + c10::str(tensor.sizes()) +
                                      ", the model expects " + c10::str(item.value().sizes()));
     }
-    item.value().copy_(it->second);
+    item.value().copy_(tensor);
     used.insert(source);
   }
   for (const auto& [name, t] : weights) {
