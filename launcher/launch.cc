@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -23,6 +24,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 constexpr int kReportEverySeconds = 15;
 constexpr int kExitBarrierSeconds = 30;
+constexpr int kReportGraceSeconds = 10;  // after stopping its workers, for a host to report
 constexpr char kLauncherKeyPrefix[] = "trainrt/";
 
 std::string NodeName(const LaunchOptions& o, int node) {
@@ -35,35 +37,60 @@ std::string Key(int attempt, const std::string& what) {
 }
 
 // Waits until every node has set Key(attempt, stage/<node>), printing the missing hosts every
-// 15 s. A positive `timeout_seconds` bounds the wait; the error then names the missing hosts.
+// 15 s. A positive `timeout_seconds` bounds the wait; the error then names the missing hosts. So
+// does `bound_once_set`, a key: once it appears, the wait ends `bound_seconds` later.
 runtime::Status Barrier(TcpStoreClient& store, const LaunchOptions& o, int attempt, const std::string& stage,
-                        const std::string& value, int timeout_seconds, const char* waiting_for) {
+                        const std::string& value, int timeout_seconds, const char* waiting_for,
+                        const std::string& bound_once_set = "", int bound_seconds = 0) {
   TRAINRT_RETURN_IF_ERROR(store.Set(Key(attempt, stage + "/" + std::to_string(o.node_rank)), value));
   std::vector<std::string> keys;
   for (int n = 0; n < o.nnodes; ++n) keys.push_back(Key(attempt, stage + "/" + std::to_string(n)));
   const auto start = Clock::now();
-  while (true) {
-    milliseconds slice = seconds(kReportEverySeconds);
-    if (timeout_seconds > 0) {
-      const auto left = seconds(timeout_seconds) - std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-      if (left < slice) slice = std::max(left, milliseconds(1));
-    }
-    runtime::Status s = store.Wait(keys, slice);
-    if (s.ok()) return s;
-    if (s.code() != runtime::Status::Code::kCancelled) return s;
+  auto deadline = timeout_seconds > 0 ? start + seconds(timeout_seconds) : Clock::time_point::max();
+  auto next_report = start + seconds(kReportEverySeconds);
+  bool bounded_by_key = false;
+  auto missing_hosts = [&]() -> runtime::Result<std::vector<std::string>> {
     std::vector<std::string> missing;
     for (int n = 0; n < o.nnodes; ++n) {
       auto present = store.Check({keys[static_cast<size_t>(n)]});
       if (!present.ok()) return present.status();
       if (!*present) missing.push_back(NodeName(o, n));
     }
+    return missing;
+  };
+  while (true) {
+    // Short slices while a key may bound the wait, so it is seen within a second.
+    const auto now = Clock::now();
+    auto until = std::min({deadline, next_report, bound_once_set.empty() || bounded_by_key ? next_report : now + seconds(1)});
+    runtime::Status s = store.Wait(keys, std::max(std::chrono::duration_cast<milliseconds>(until - now), milliseconds(1)));
+    if (s.ok()) return s;
+    if (s.code() != runtime::Status::Code::kCancelled) return s;
     const auto waited = std::chrono::duration_cast<seconds>(Clock::now() - start).count();
-    if (timeout_seconds > 0 && waited >= timeout_seconds) {
+    if (Clock::now() >= deadline) {
+      auto missing = missing_hosts();
+      if (!missing.ok()) return missing.status();
+      if (bounded_by_key) {
+        return runtime::Status::Cancelled(std::to_string(missing->size()) + " host(s) did not report within " +
+                                          std::to_string(bound_seconds) + " s: " + JoinComma(*missing));
+      }
       return runtime::Status::Cancelled("rendezvous timed out after " + std::to_string(waited) + " s: " +
-                                        std::to_string(missing.size()) + " host(s) never joined: " + JoinComma(missing));
+                                        std::to_string(missing->size()) + " host(s) never joined: " + JoinComma(*missing));
     }
-    std::fprintf(stderr, "train: waiting %lld s so far for %zu host(s) %s: %s\n", static_cast<long long>(waited),
-                 missing.size(), waiting_for, JoinComma(missing).c_str());
+    if (!bound_once_set.empty() && !bounded_by_key) {
+      auto set = store.Check({bound_once_set});
+      if (!set.ok()) return set.status();
+      if (*set) {
+        bounded_by_key = true;
+        deadline = std::min(deadline, Clock::now() + seconds(bound_seconds));
+      }
+    }
+    if (Clock::now() >= next_report) {
+      next_report += seconds(kReportEverySeconds);
+      auto missing = missing_hosts();
+      if (!missing.ok()) return missing.status();
+      std::fprintf(stderr, "train: waiting %lld s so far for %zu host(s) %s: %s\n", static_cast<long long>(waited),
+                   missing->size(), waiting_for, JoinComma(*missing).c_str());
+    }
   }
 }
 
@@ -194,9 +221,17 @@ LaunchResult RunLaunch(const LaunchOptions& o) {
       auto first = store.CompareSet(failed_key, "", std::to_string(local_code) + "\n" + local_reason);
       if (!first.ok()) return Failed(local_code, local_reason);
     }
-    // Every host reports; wait (unbounded: others may still be training) for all of them.
-    runtime::Status reported = Barrier(store, o, attempt, "result", std::to_string(local_code), 0, "to finish");
+    // Every host reports; wait for all of them: unbounded while others may still be training, but
+    // once a failure is known, only as long as stopping their workers takes (a host that vanished
+    // with its workers never reports).
+    runtime::Status reported = Barrier(store, o, attempt, "result", std::to_string(local_code), 0, "to finish",
+                                       failed_key, o.supervise.failure_stop_seconds + kReportGraceSeconds);
     if (!reported.ok()) {
+      auto value = store.Get(failed_key, seconds(10));
+      if (value.ok()) {
+        auto [code, reason] = DecodeFailure(*value);
+        return Failed(code, reason + "\nafter that failure: " + reported.message());
+      }
       return Failed(local_code ? local_code : 1, local_code ? local_reason : "lost the master: " + reported.ToString());
     }
     auto failed = store.Check({failed_key});
