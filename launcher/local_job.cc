@@ -305,7 +305,10 @@ int RunLocalJob(const LocalJobOptions& given) {
       env["TRAINRT_MASTER_PORT"] = std::to_string(port);
       env["GLOO_SOCKET_IFNAME"] = env["NCCL_SOCKET_IFNAME"] = "lo";
       env["TRAINRT_LOG_PREFIX"] = "[rank {rank}] ";
-      if (o.instance_type == "local") env["TRAINRT_NUM_GPUS"] = "0";  // SDK local mode gives no GPUs
+      if (o.instance_type == "local") {  // SDK local mode gives the container no GPUs: nor do we
+        env["TRAINRT_NUM_GPUS"] = "0";
+        env["CUDA_VISIBLE_DEVICES"] = "";
+      }
       for (const auto& kv : o.env) {
         const size_t eq = kv.find('=');
         env[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);

@@ -99,7 +99,8 @@ with open(os.path.join(code, "job.py"), "w") as f:
     f.write("import json, os, sys\n"
             "assert sys.argv[1:] == ['--lr', '0.1', '--name', 'x y'], sys.argv\n"
             "open(os.path.join(os.environ['SM_MODEL_DIR'], os.environ['SM_CURRENT_HOST'] + '.json'), 'w').write(\n"
-            "    json.dumps({k: os.environ[k] for k in ('SM_HOSTS', 'SM_CHANNEL_TRAIN', 'SM_MODULE_NAME')}))\n"
+            "    json.dumps({k: os.environ.get(k) for k in ('SM_HOSTS', 'SM_CHANNEL_TRAIN', 'SM_MODULE_NAME',\n"
+            "                                               'CUDA_VISIBLE_DEVICES')}))\n"
             "sys.exit(int(os.environ.get('FAIL', '0')))\n")
 with open(os.path.join(work, "hp.json"), "w") as f:
     json.dump({"lr": 0.1, "name": "x y"}, f)
@@ -112,7 +113,8 @@ with tarfile.open(os.path.join(out, "model.tar.gz")) as t:
     written = sorted(n for n in t.getnames() if n.endswith(".json"))
     first = json.loads(t.extractfile(written[0]).read())
 assert len(written) == 2 and first["SM_MODULE_NAME"] == "job" and first["SM_CHANNEL_TRAIN"].endswith("/input/data/train")
-print("ok: script mode on 2 hosts: both hosts ran job.py with the SDK's arguments, shared model dir")
+assert first["CUDA_VISIBLE_DEVICES"] == "", "instance type local hides the GPUs, as the SDK's container has none"
+print("ok: script mode on 2 hosts: both hosts ran job.py with the SDK's arguments, shared model dir, no GPUs")
 # Without --source-dir the entry point file alone is the code (the SDK uploads just that file).
 out = os.path.join(work, "single-file")
 p = local(["--channel", f"train={data}/train", "--hyperparameters", os.path.join(work, "hp.json"), "--entry-point",
