@@ -62,7 +62,8 @@ std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t ba
   at::Tensor perm = at::randperm(static_cast<int64_t>(set.labels.size()), gen, at::kLong);
   std::vector<int64_t> order(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + perm.numel());
   if (group_by_length) {
-    const size_t window = static_cast<size_t>(batch_size) * 50;
+    // Windows of 50 global batches, so N ranks group as one process with N times the batch does.
+    const size_t window = static_cast<size_t>(batch_size) * static_cast<size_t>(world_size) * 50;
     for (size_t start = 0; start < order.size(); start += window) {
       auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + window));
       std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end, [&](int64_t a, int64_t b) {

@@ -32,7 +32,7 @@ struct Batch {
 Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t pad_id, const c10::Device& device);
 
 // Epoch `epoch`'s batches: randperm(N) from a CPU generator seeded seed + epoch, cut into batches.
-// With group_by_length, each window of 50 batches is sorted by length first (less padding).
+// With group_by_length, each window of 50 (global) batches is sorted by length first (less padding).
 // Data parallel (accelerate's sharding with even batches): the order is completed from its start
 // to a whole number of world_size x batch_size, and rank r takes batches r, r + world_size, ...;
 // so one step of all ranks covers the same examples as one step of a single process with

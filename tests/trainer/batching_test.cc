@@ -1,0 +1,102 @@
+// An epoch's batches: every example once, length grouping that saves padding, and data-parallel
+// shards whose union per step is a single process's batch of world_size times the size.
+#include "trainer/data/batching.h"
+
+#include <algorithm>
+#include <map>
+
+#include <gtest/gtest.h>
+
+namespace trainrt::trainer {
+namespace {
+
+// `n` examples whose lengths follow no order (3..66 tokens).
+EncodedSet Examples(int n) {
+  EncodedSet set;
+  for (int i = 0; i < n; ++i) {
+    const size_t length = 3 + static_cast<size_t>((i * 37) % 64);
+    set.inputs.push_back(Encoding{std::vector<int32_t>(length, 5), std::vector<int32_t>(length, 1),
+                                  std::vector<int32_t>(length, 0)});
+    set.labels.push_back(i % 2);
+  }
+  return set;
+}
+
+std::map<int64_t, int> Counts(const std::vector<std::vector<int64_t>>& batches) {
+  std::map<int64_t, int> counts;
+  for (const auto& b : batches) {
+    for (int64_t i : b) ++counts[i];
+  }
+  return counts;
+}
+
+int64_t Padding(const EncodedSet& set, const std::vector<std::vector<int64_t>>& batches) {
+  int64_t padding = 0;
+  for (const auto& b : batches) {
+    size_t longest = 0;
+    for (int64_t i : b) longest = std::max(longest, set.inputs[static_cast<size_t>(i)].input_ids.size());
+    for (int64_t i : b) padding += static_cast<int64_t>(longest - set.inputs[static_cast<size_t>(i)].input_ids.size());
+  }
+  return padding;
+}
+
+TEST(EpochBatches, EveryExampleOncePerEpochInASeededOrder) {
+  const EncodedSet set = Examples(1003);
+  const auto batches = EpochBatches(set, 16, 42, 0, false);
+  ASSERT_EQ(batches.size(), 63u);  // ceil(1003 / 16)
+  EXPECT_EQ(batches.back().size(), 1003u % 16);
+  const auto counts = Counts(batches);
+  EXPECT_EQ(counts.size(), 1003u);
+  EXPECT_TRUE(std::all_of(counts.begin(), counts.end(), [](const auto& c) { return c.second == 1; }));
+  EXPECT_EQ(EpochBatches(set, 16, 42, 0, false), batches);  // resume recomputes the same order
+  EXPECT_NE(EpochBatches(set, 16, 42, 1, false), batches);  // each epoch reshuffles
+  EXPECT_NE(EpochBatches(set, 16, 43, 0, false), batches);
+}
+
+TEST(EpochBatches, GroupingByLengthKeepsEveryExampleAndCutsPadding) {
+  const EncodedSet set = Examples(2000);
+  const auto random = EpochBatches(set, 16, 42, 0, false);
+  const auto grouped = EpochBatches(set, 16, 42, 0, true);
+  EXPECT_EQ(Counts(grouped), Counts(random));
+  // Windows of 50 batches, longest first within each.
+  for (size_t start = 0; start < grouped.size(); start += 50) {
+    size_t previous = SIZE_MAX;
+    for (size_t b = start; b < std::min(grouped.size(), start + 50); ++b) {
+      for (int64_t i : grouped[b]) {
+        const size_t length = set.inputs[static_cast<size_t>(i)].input_ids.size();
+        EXPECT_LE(length, previous) << "batch " << b;
+        previous = length;
+      }
+    }
+  }
+  EXPECT_LT(Padding(set, grouped) * 10, Padding(set, random)) << "grouping should cut padding tenfold here";
+  EXPECT_NE(EpochBatches(set, 16, 42, 1, true), grouped);  // other windows each epoch
+}
+
+TEST(EpochBatches, RankShardsOfAStepAreOneProcessBatchOfWorldSizeTimesTheSize) {
+  const EncodedSet set = Examples(1003);  // several length-grouping windows
+  for (int world : {2, 3}) {
+    for (bool grouped : {false, true}) {
+      const auto single = EpochBatches(set, 4 * world, 7, 1, grouped);
+      std::vector<std::vector<std::vector<int64_t>>> ranks;
+      for (int r = 0; r < world; ++r) ranks.push_back(EpochBatches(set, 4, 7, 1, grouped, r, world));
+      ASSERT_EQ(ranks[0].size(), single.size()) << world;
+      for (size_t step = 0; step < single.size(); ++step) {
+        std::vector<int64_t> together;
+        for (int r = 0; r < world; ++r) {
+          ASSERT_EQ(ranks[static_cast<size_t>(r)][step].size(), 4u) << "every rank gets full batches";
+          together.insert(together.end(), ranks[static_cast<size_t>(r)][step].begin(),
+                          ranks[static_cast<size_t>(r)][step].end());
+        }
+        std::vector<int64_t> expected = single[step];
+        if (step + 1 == single.size()) {  // the single process's short last batch, completed from the start
+          for (size_t i = 0; expected.size() < together.size(); ++i) expected.push_back(single[0][i]);
+        }
+        EXPECT_EQ(together, expected) << world << " ranks, step " << step << (grouped ? ", grouped" : "");
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace trainrt::trainer
