@@ -16,6 +16,7 @@ usage: checkpoint_resume_test.py TRAINRT_FINETUNE TRAIN SOURCE_DIR
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -110,6 +111,19 @@ final_state = json.load(open(os.path.join(work, "rotation", "data", "trainer_sta
 assert final_state["best_global_step"] == best and final_state["best_model_checkpoint"].endswith(f"checkpoint-{best}")
 assert "Loading best model from" in p.stderr and "Deleting older checkpoint" in p.stdout
 print(f"ok: rotation kept {left} (newest 20, best {best})")
+
+# ---- --save_strategy epoch: a checkpoint at every epoch's end, each write logged with its time and size ----
+p = run("per_epoch", ["--epochs", "3", "--logging_steps", "5", "--save_strategy", "epoch"])
+folder = os.path.join(work, "per_epoch", "checkpoints")
+assert sorted(os.listdir(folder)) == ["checkpoint-10", "checkpoint-15", "checkpoint-5"], os.listdir(folder)
+saved = re.findall(r"^trainrt: saved checkpoint-(\d+): checkpoint_seconds = ([0-9.]+), checkpoint_bytes = (\d+)$",
+                   p.stdout, re.M)
+assert [int(step) for step, _, _ in saved] == [5, 10, 15], p.stdout
+for step, seconds, size in saved:
+    ck = os.path.join(folder, f"checkpoint-{step}")
+    files = sum(os.path.getsize(os.path.join(ck, f)) for f in os.listdir(ck) if f != "trainrt_manifest.json")
+    assert int(size) == files and 0 <= float(seconds) < 60, (step, size, files)
+print("ok: --save_strategy epoch saves at steps 5, 10, 15; each write logs its seconds and the bytes it wrote")
 
 # ---- SIGTERM at random moments: exit 0, complete checkpoint, exact resume ----
 LONG = ["--epochs", "80", "--logging_steps", "7", "--eval_strategy", "epoch", "--save_steps", "200"]
