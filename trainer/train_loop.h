@@ -1,8 +1,9 @@
-// RunFinetune: the built-in fine-tuning job, read top to bottom in train_loop.cc: setup (model,
-// tokenizer, data, optimizer), the loop {batch, forward, backward, clip, step, schedule, log,
-// eval}, then the final evaluation and the export to the model dir. Same math as Hugging Face's
-// Trainer: AdamW without decay on biases and LayerNorm weights, linear warmup/decay with its step
-// convention, global-norm clipping, epoch e visiting randperm(N) seeded seed + e.
+// RunFinetune: the built-in fine-tuning job, read top to bottom in train_loop.cc's FinetuneJob:
+// prepare (model, tokenizer, data, ranks, stages, optimizer), resume, the loop {batch, forward,
+// backward, clip, step, schedule, log, eval, checkpoint}, then the final evaluation and the export
+// to the model dir. Same math as Hugging Face's Trainer: AdamW without decay on biases and
+// LayerNorm weights, linear warmup/decay with its step convention, global-norm clipping, epoch e
+// visiting randperm(N) seeded seed + e.
 #ifndef TRAINRT_TRAINER_TRAIN_LOOP_H_
 #define TRAINRT_TRAINER_TRAIN_LOOP_H_
 
