@@ -17,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch_size, int64_t num_labels,
                  int32_t pad_id, const c10::Device& device, Collectives* group, int shard, int shards,
-                 PipelineRunner* pipeline) {
+                 PipelineRunner* pipeline, const std::function<void()>& after_batch) {
   const auto start = Clock::now();
   std::vector<int64_t> mine;
   for (size_t i = static_cast<size_t>(shard); i < set.labels.size(); i += static_cast<size_t>(shards)) {
@@ -36,6 +36,7 @@ LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch
                                  : model.forward(b.input_ids, b.attention_mask, b.token_type_ids).to(at::kFloat);
     at::autocast::clear_cache();  // as after each training forward
     ++steps;
+    after_batch();
     if (!logits.defined()) continue;  // not the last pipeline stage
     found[n] += at::cross_entropy_loss(logits, b.labels).item<double>() * static_cast<double>(index.size());
     const at::Tensor pred = logits.argmax(-1).to(at::kCPU).contiguous();

@@ -5,6 +5,7 @@
 #define TRAINRT_TRAINER_EVALUATE_H_
 
 #include <cstdint>
+#include <functional>
 
 #include <c10/core/Device.h>
 
@@ -21,7 +22,7 @@ namespace trainrt::trainer {
 // model is here. The model is left in training mode.
 LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch_size, int64_t num_labels,
                  int32_t pad_id, const c10::Device& device, Collectives* group, int shard, int shards,
-                 PipelineRunner* pipeline);
+                 PipelineRunner* pipeline, const std::function<void()>& after_batch = [] {});
 
 }  // namespace trainrt::trainer
 

@@ -132,6 +132,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   options["metric_for_best_model"] = text(a.metric_for_best_model);
   options["seed"] = integer(a.seed);
   options["ddp_timeout"] = integer(a.ddp_timeout);
+  options["stall_timeout"] = integer(a.stall_timeout);
   // Pipeline parallelism: mp_parameters first (env, then argv), plain arguments after (they win).
   std::string mp_parameters;
   std::vector<std::pair<std::string, std::string>> pipeline_args;
@@ -220,6 +221,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
     return Status::InvalidArgument("arguments --fp16 True with pipeline parallelism: not supported (use --bf16 True)");
   }
   if (a.ddp_timeout < 0) return Status::InvalidArgument("argument --ddp_timeout: expected seconds >= 1");
+  if (a.stall_timeout < -1) return Status::InvalidArgument("argument --stall_timeout: expected seconds >= 0 (0: never)");
   if (a.save_steps <= 0) return Status::InvalidArgument("argument --save_steps: expected a number > 0");
   if (a.load_best_model_at_end) {
     if (a.eval_strategy == "no" || a.save_strategy != a.eval_strategy) {

@@ -50,6 +50,7 @@ struct FinetuneArgs {
   bool load_best_model_at_end = false;
   std::string metric_for_best_model;
   int64_t ddp_timeout = 0;              // seconds per collective; 0: TRAINRT_COLLECTIVE_TIMEOUT_SECONDS, else 600
+  int64_t stall_timeout = -1;           // seconds without progress; -1: TRAINRT_STALL_SECONDS, else 600; 0: never
   int64_t seed = 42;
   int64_t max_seq_length = 512;         // --max_length too; capped by the model's max positions
   bool bf16 = false;

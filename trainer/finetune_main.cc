@@ -9,12 +9,11 @@
 #include <vector>
 
 #include <c10/util/Exception.h>
-#include <nlohmann/json.hpp>
 
-#include "runtime/file_util.h"
 #include "trainer/build_info.h"
 #include "trainer/finetune_args.h"
 #include "trainer/train_loop.h"
+#include "trainer/trainer_log.h"
 
 namespace {
 
@@ -45,6 +44,8 @@ constexpr char kUsage[] =
     "  --mp_parameters partitions=2,microbatches=4,pipeline=interleaved|simple,placement_strategy=cluster|spread,\n"
     "    ddp=True (or SM_HP_MP_PARAMETERS; the same names as plain arguments win)\n"
     "  --ddp_timeout (TRAINRT_COLLECTIVE_TIMEOUT_SECONDS, 600): seconds before a hung collective ends the job\n"
+    "  --stall_timeout (TRAINRT_STALL_SECONDS, 600; 0: never): a run without progress for that long, or 10x its\n"
+    "    slowest step if longer, ends with its stack and 'stalled' in the failure\n"
     "  --model_dir (SM_MODEL_DIR)  --training_dir (SM_CHANNEL_TRAIN)  --test_dir (SM_CHANNEL_TEST)\n"
     "  --output_data_dir (SM_OUTPUT_DATA_DIR)  --text_column text  --text_pair_column  --label_column label\n"
     "  --num_labels (from the data)\n"
@@ -56,11 +57,7 @@ constexpr char kUsage[] =
 // A failure the launcher reports: one line on stderr, and torchelastic's error file when asked.
 int Fail(const trainrt::runtime::EnvMap& env, const std::string& message) {
   std::fprintf(stderr, "trainrt-finetune: error: %s\n", message.c_str());
-  const std::string error_file = trainrt::runtime::EnvOr(env, "TORCHELASTIC_ERROR_FILE", "");
-  if (!error_file.empty()) {
-    nlohmann::json j = {{"message", {{"message", "trainrt-finetune: " + message}, {"extraInfo", nlohmann::json::object()}}}};
-    (void)trainrt::runtime::WriteFileAtomically(error_file, j.dump());
-  }
+  trainrt::trainer::WriteErrorFile(env, message);
   return 1;
 }
 

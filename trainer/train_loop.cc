@@ -40,6 +40,7 @@
 #include "trainer/optim/grad_clip.h"
 #include "trainer/optim/lr_schedule.h"
 #include "trainer/optim/loss_scaler.h"
+#include "trainer/stall_watchdog.h"
 #include "trainer/stop_signal.h"
 #include "trainer/tokenizer/wordpiece_tokenizer.h"
 #include "trainer/trainer_log.h"
@@ -575,7 +576,9 @@ class FinetuneJob {
   // adds it to log_history and tracks the best metric.
   LogDict EvaluateNow(bool record) {
     LogDict metrics = Evaluate(*model_, eval_, args_.per_device_eval_batch_size, config_.num_labels, pad_id_, device_,
-                               group_.get(), dp_rank_, dp_size_, pipeline_.get());
+                               group_.get(), dp_rank_, dp_size_, pipeline_.get(), [this] {
+                                 if (watchdog_) watchdog_->Beat("evaluation", progress_.global_step);
+                               });
     if (record) {
       progress_.log_history.push_back(HistoryEntry(metrics, progress_.epoch_progress, progress_.global_step));
       if (!args_.metric_for_best_model.empty()) {
@@ -601,6 +604,17 @@ class FinetuneJob {
   Status Train() {
     start_ = last_progress_ = Clock::now();
     first_step_ = progress_.global_step;
+    int64_t stall_seconds = args_.stall_timeout;
+    if (stall_seconds < 0) {
+      auto from_env = runtime::EnvInt(env_, "TRAINRT_STALL_SECONDS", 600, 0, 86400 * 30, "seconds (0: never)");
+      if (!from_env.ok()) return from_env.status();
+      stall_seconds = *from_env;
+    }
+    watchdog_ = std::make_unique<StallWatchdog>(stall_seconds, [this](const std::string& line) {
+      const std::string message = "rank " + std::to_string(rank_) + ": " + line;
+      std::fprintf(stderr, "trainrt-finetune: error: %s\n", message.c_str());  // the last line, after the stack
+      WriteErrorFile(env_, message);
+    });
     for (int64_t epoch = progress_.epoch; epoch < num_epochs_ && progress_.global_step < max_steps_; ++epoch) {
       if (!group_ && StopRequested()) break;
       const auto batches = EpochBatches(train_, args_.per_device_train_batch_size, args_.seed, epoch,
@@ -620,8 +634,10 @@ class FinetuneJob {
         Batch batch = next.get();
         if (b + 1 < batches.size()) next = std::async(std::launch::async, collate, b + 1);
         ForwardBackward(batch, window, window_done);
+        watchdog_->Beat("training", progress_.global_step);
         if (!window_done) continue;  // more micro-batches to accumulate
         const at::Tensor grad_norm = OptimizerStep();
+        watchdog_->Beat("training", progress_.global_step);
         const bool epoch_done = b + 1 == batches.size();
         progress_.epoch = epoch_done ? epoch + 1 : epoch;
         progress_.next_batch = epoch_done ? 0 : static_cast<int64_t>(b) + 1;
@@ -865,6 +881,7 @@ class FinetuneJob {
   std::unique_ptr<CheckpointWriter> writer_;  // rank 0's
   int64_t last_saved_step_ = -1;
   std::unique_ptr<StopAgreement> stop_;
+  std::unique_ptr<StallWatchdog> watchdog_;  // from the first step on
   Clock::time_point start_, last_progress_;
   int64_t first_step_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "runtime/file_util.h"
 #include "runtime/python_value.h"
 
 namespace trainrt::trainer {
@@ -47,6 +48,13 @@ nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step) {
   entry["epoch"] = epoch;
   entry["step"] = step;
   return entry;
+}
+
+void WriteErrorFile(const runtime::EnvMap& env, const std::string& message) {
+  const std::string error_file = runtime::EnvOr(env, "TORCHELASTIC_ERROR_FILE", "");
+  if (error_file.empty()) return;
+  nlohmann::json j = {{"message", {{"message", "trainrt-finetune: " + message}, {"extraInfo", nlohmann::json::object()}}}};
+  (void)runtime::WriteFileAtomically(error_file, j.dump());
 }
 
 }  // namespace trainrt::trainer

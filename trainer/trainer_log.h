@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "runtime/process_env.h"
+
 namespace trainrt::trainer {
 
 using LogValue = std::variant<double, int64_t>;
@@ -22,6 +24,10 @@ double PyRound(double x, int digits);
 std::string PythonDictLine(const LogDict& dict);
 // "***** <title> *****" then "key = value" lines, keys sorted (as the example scripts write them).
 std::string ResultsBlock(const std::string& title, const LogDict& dict);
+
+// torchelastic's error file (TORCHELASTIC_ERROR_FILE, when set), whose message the launcher puts in
+// the failure report.
+void WriteErrorFile(const runtime::EnvMap& env, const std::string& message);
 // A trainer_state.json log_history entry: the values unrounded (but epoch), then epoch and step,
 // as Trainer.log records them.
 nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step);

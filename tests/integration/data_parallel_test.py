@@ -9,7 +9,8 @@
 - resume under data parallel is exact (bit for bit, dropout on), and SIGTERM to the launcher
   stops every rank after the same step with a complete checkpoint, exit 0;
 - a rank that stops answering (SIGSTOP) ends the job within the collective timeout, with an
-  error naming the collective and the rank that did not report; a stop that cannot finish ends at
+  error naming the collective and the rank that did not report, or sooner through the stall
+  watchdog (--stall_timeout), with the stalled thread's stack; a stop that cannot finish ends at
   the stop deadline;
 - `train` runs the built-in fine-tuner as 2 ranks per host natively and under mpirun (SageMaker's
   MPI mode), with the job's channels and hyperparameters; rank 0 alone writes the model.
@@ -93,6 +94,22 @@ assert "timeout 3 s" in err and "rank(s) 1 did not report" in err and "all_reduc
 assert took < 30, f"took {took:.0f} s"
 print(f"ok: a stopped rank ended the job after {took:.1f} s: " +
       next(l for l in err.splitlines() if "did not report" in l)[:200])
+
+# The same with a long collective timeout: the stall watchdog ends the job first, with the stalled
+# thread's stack and "stalled" in the failure report.
+proc = subprocess.Popen(runs.launch_command("dp_stall", "model", 2, LONG + ["--ddp_timeout", "600", "--stall_timeout", "4"]),
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+time.sleep(2.0)
+os.kill(rank_pids(proc.pid)[1], signal.SIGSTOP)
+start = time.monotonic()
+_, err = proc.communicate(timeout=120)
+took = time.monotonic() - start
+assert proc.returncode != 0, err
+assert "trainrt-finetune: error: rank 0: stalled: no progress for " in err and " in training after step " in err, err
+assert "the stalled thread's stack:" in err and "libtorch" in err, err
+assert took < 20, f"took {took:.0f} s"
+print(f"ok: a stall (a peer stopped, collective timeout 600 s) ended the job after {took:.1f} s: " +
+      next(l for l in err.splitlines() if "error: rank 0: stalled" in l)[:200])
 
 # A stop that cannot finish (a peer hung during shutdown) ends at the stop deadline.
 proc = subprocess.Popen(runs.launch_command("dp_deadline", "model", 2, LONG), stdout=subprocess.DEVNULL,

@@ -1,0 +1,81 @@
+#include "trainer/stall_watchdog.h"
+
+#include <execinfo.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace trainrt::trainer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
+
+const int kStackSignal = SIGRTMIN + 3;
+std::atomic<bool> g_stack_printed{false};
+
+// Runs on the stalled thread: its stack, as addresses within their binaries (addr2line or gdb
+// turns them into lines).
+void PrintStack(int) {
+  void* frames[64];
+  const int n = backtrace(frames, 64);
+  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  g_stack_printed = true;
+}
+
+}  // namespace
+
+StallWatchdog::StallWatchdog(int64_t minimum_seconds, std::function<void(const std::string&)> report)
+    : minimum_ns_(minimum_seconds * 1000000000), report_(std::move(report)), beating_thread_(pthread_self()),
+      last_beat_ns_(NowNs()) {
+  if (minimum_seconds <= 0) return;
+  void* warm[1];
+  (void)backtrace(warm, 1);  // loads libgcc now, not inside the signal handler
+  struct sigaction sa = {};
+  sa.sa_handler = PrintStack;
+  sigaction(kStackSignal, &sa, nullptr);
+  thread_ = std::thread([this] { Watch(); });
+}
+
+StallWatchdog::~StallWatchdog() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void StallWatchdog::Beat(const char* phase, int64_t step) {
+  const int64_t now = NowNs();
+  const int64_t interval = now - last_beat_ns_.exchange(now);
+  if (interval > longest_ns_.load()) longest_ns_ = interval;
+  step_ = step;
+  phase_ = phase;
+}
+
+void StallWatchdog::Watch() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) {
+    const int64_t limit = std::max(minimum_ns_, 10 * longest_ns_.load());
+    const int64_t silent = NowNs() - last_beat_ns_.load();
+    if (silent < limit) continue;
+    const std::string line = "stalled: no progress for " + std::to_string(silent / 1000000000) + " s (limit " +
+                             std::to_string(limit / 1000000000) + " s: TRAINRT_STALL_SECONDS or 10x the slowest "
+                             "step) in " + phase_.load() + " after step " + std::to_string(step_.load());
+    std::fprintf(stderr, "trainrt-finetune: %s; the stalled thread's stack:\n", line.c_str());
+    std::fflush(stderr);
+    pthread_kill(beating_thread_, kStackSignal);
+    for (int i = 0; i < 40 && !g_stack_printed; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    report_(line);
+    std::fflush(nullptr);
+    _exit(1);
+  }
+}
+
+}  // namespace trainrt::trainer
