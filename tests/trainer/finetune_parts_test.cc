@@ -112,6 +112,9 @@ TEST(FinetuneArgs, BadValuesNameTheArgument) {
             "argument --bf16='yes': expected True or False");
   EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--eval_strategy", "sometimes"}, env).status().ToString(),
             "argument --eval_strategy='sometimes': expected no, steps or epoch");
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--stall_timeout", "-5"}, env).status().ToString(),
+            "argument --stall_timeout: expected seconds >= 0 (0: never)");
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--stall_timeout", "0"}, env)->stall_timeout, 0);
   EXPECT_NE(FinetuneArgs::Parse({}, env).status().ToString().find("argument --model_name_or_path: required"),
             std::string::npos);
 }
