@@ -81,15 +81,20 @@ step = steps.pop()
 assert os.path.isfile(runs.path("dp_sigterm", "checkpoints", f"checkpoint-{step}", "trainrt_manifest.json"))
 print(f"ok: SIGTERM to the launcher: both ranks stopped after step {step}, checkpoint complete, exit 0")
 
+def stop_rank_1(name, extra):
+    """Runs 2 ranks, SIGSTOPs rank 1 after 2 s; the job's stderr and how long it took to end."""
+    proc = subprocess.Popen(runs.launch_command(name, "model", 2, LONG + extra), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    os.kill(rank_pids(proc.pid)[1], signal.SIGSTOP)
+    start = time.monotonic()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0, err
+    return err, time.monotonic() - start
+
+
 # A rank that stops answering: the collective timeout ends the job and names it.
-proc = subprocess.Popen(runs.launch_command("dp_hang", "model", 2, LONG + ["--ddp_timeout", "3"]),
-                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-time.sleep(2.0)
-os.kill(rank_pids(proc.pid)[1], signal.SIGSTOP)
-start = time.monotonic()
-_, err = proc.communicate(timeout=120)
-took = time.monotonic() - start
-assert proc.returncode != 0, err
+err, took = stop_rank_1("dp_hang", ["--ddp_timeout", "3"])
 assert "timeout 3 s" in err and "rank(s) 1 did not report" in err and "all_reduce" in err, err
 assert took < 30, f"took {took:.0f} s"
 print(f"ok: a stopped rank ended the job after {took:.1f} s: " +
@@ -97,14 +102,7 @@ print(f"ok: a stopped rank ended the job after {took:.1f} s: " +
 
 # The same with a long collective timeout: the stall watchdog ends the job first, with the stalled
 # thread's stack and "stalled" in the failure report.
-proc = subprocess.Popen(runs.launch_command("dp_stall", "model", 2, LONG + ["--ddp_timeout", "600", "--stall_timeout", "4"]),
-                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-time.sleep(2.0)
-os.kill(rank_pids(proc.pid)[1], signal.SIGSTOP)
-start = time.monotonic()
-_, err = proc.communicate(timeout=120)
-took = time.monotonic() - start
-assert proc.returncode != 0, err
+err, took = stop_rank_1("dp_stall", ["--ddp_timeout", "600", "--stall_timeout", "4"])
 assert "trainrt-finetune: error: rank 0: stalled: no progress for " in err and " in training after step " in err, err
 assert "the stalled thread's stack:" in err and "libtorch" in err, err
 assert took < 20, f"took {took:.0f} s"
