@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -345,7 +346,8 @@ runtime::Result<GroupOutcome> RunWorkers(const std::vector<WorkerSpec>& specs, c
     // Reap: workers by pid, anything else (reparented orphans) silently.
     while (true) {
       int status = 0;
-      pid_t pid = waitpid(-1, &status, WNOHANG);
+      struct rusage usage = {};
+      pid_t pid = wait4(-1, &status, WNOHANG, &usage);
       if (pid <= 0) break;
       for (size_t i = 0; i < running.size(); ++i) {
         if (running[i].pid != pid || running[i].exited) continue;
@@ -353,6 +355,7 @@ runtime::Result<GroupOutcome> RunWorkers(const std::vector<WorkerSpec>& specs, c
         --alive;
         WorkerOutcome& w = outcome.workers[i];
         w.exited_at = WallClock();
+        w.peak_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux counts KiB
         if (WIFSIGNALED(status)) {
           w.exit.signal = WTERMSIG(status);
         } else {

@@ -10,6 +10,7 @@
 #ifndef TRAINRT_LAUNCHER_SUPERVISOR_H_
 #define TRAINRT_LAUNCHER_SUPERVISOR_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -60,6 +61,7 @@ struct WorkerOutcome {
   std::vector<std::string> stderr_tail;  // last stderr lines
   std::string error_message;             // from the worker's error file, "" when none
   bool likely_oom = false;               // the cgroup's OOM-kill counter rose and it died by SIGKILL
+  uint64_t peak_rss_bytes = 0;           // its peak resident memory (its own, or a reaped child's if larger)
 };
 
 struct GroupOutcome {

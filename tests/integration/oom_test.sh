@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A worker killed by the kernel's OOM killer: `train` runs in a memory cgroup with a small limit,
-# its program allocates past it, and the failure file says the rank was likely out of memory.
+# its program allocates past it, and the failure file says the rank was likely out of memory, with
+# its peak resident memory.
 # Needs root and a writable memory cgroup (v1 or v2); exits 77 (skipped) without them.
 # usage: oom_test.sh TRAIN PYTHON
 set -euo pipefail
@@ -29,6 +30,6 @@ sh -c "echo \$\$ > '$cg/cgroup.procs' && exec env SAGEMAKER_BASE_DIR='$base' TRA
 rc=$?
 set -e
 [ $rc -eq 137 ] || { cat "$tmp/log"; echo "FAIL: exit $rc, want 137 (SIGKILL)"; exit 1; }
-grep -q 'was killed by signal 9 (SIGKILL), likely out of memory' "$base/output/failure" ||
-  { echo "FAIL: failure file: $(cat "$base/output/failure")"; exit 1; }
+grep -q 'was killed by signal 9 (SIGKILL), likely out of memory (the container.s OOM killer fired), peak RSS [0-9.]* MiB' \
+  "$base/output/failure" || { echo "FAIL: failure file: $(cat "$base/output/failure")"; exit 1; }
 echo "ok: an OOM-killed worker is reported as likely out of memory"

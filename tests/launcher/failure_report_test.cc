@@ -13,10 +13,13 @@ TEST(FailureReport, ReasonFirstThenNewestStderrWithin1024Bytes) {
   w.local_rank = 1;
   w.exit.signal = 9;
   w.likely_oom = true;
+  w.peak_rss_bytes = 61ull << 30;
   for (int i = 0; i < 200; ++i) w.stderr_tail.push_back("stderr line number " + std::to_string(i));
   const std::string report = FailureReport(RankSubject("algo-2", w), w);
   EXPECT_LE(report.size(), 1024u);
-  EXPECT_EQ(report.rfind("rank 5 (local rank 1) on host algo-2 was killed by signal 9 (SIGKILL), likely out of memory", 0),
+  EXPECT_EQ(report.rfind("rank 5 (local rank 1) on host algo-2 was killed by signal 9 (SIGKILL), likely out of memory "
+                         "(the container's OOM killer fired), peak RSS 61.0 GiB\n",
+                         0),
             0u)
       << report;
   EXPECT_NE(report.find("stderr line number 199"), std::string::npos) << "the newest line is kept";
