@@ -11,6 +11,7 @@
 #include <c10/util/Exception.h>
 
 #include "trainer/build_info.h"
+#include "trainer/crash_handler.h"
 #include "trainer/finetune_args.h"
 #include "trainer/train_loop.h"
 #include "trainer/trainer_log.h"
@@ -64,6 +65,7 @@ int Fail(const trainrt::runtime::EnvMap& env, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  trainrt::trainer::InstallCrashHandlers();
   // glibc hands allocations above 32 MiB to mmap and unmaps them on free, so the tensors that are
   // made afresh every step (an embedding's dense gradient: 47 MB for BERT's vocabulary) would pay a
   // page fault per 4 KiB each time, about 20 ms a step on CPU. Keep big blocks in the heap for

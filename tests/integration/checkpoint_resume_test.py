@@ -166,6 +166,17 @@ assert proc.returncode in (128 + signal.SIGINT, 128 + signal.SIGTERM) and "secon
     (proc.returncode, err)
 print(f"ok: a second stop signal ends the process at once (exit {proc.returncode})")
 
+# ---- a crash says where: the signal and the crashing thread's stack, then death by that signal ----
+proc = subprocess.Popen(command("crash", LONG), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+time.sleep(0.5 * duration)
+proc.send_signal(signal.SIGSEGV)  # as a bad pointer in the main thread would raise it
+_, err = proc.communicate(timeout=60)
+assert proc.returncode == -signal.SIGSEGV, (proc.returncode, err)
+assert "trainrt-finetune: fatal signal SIGSEGV (Segmentation fault); the crashing thread's stack" in err, err
+assert "libtorch" in err or "trainrt-finetune(" in err, err
+assert err.rstrip().endswith("trainrt-finetune: error: crashed with SIGSEGV"), err[-300:]
+print("ok: a crash prints its signal and stack, and the process dies of that signal")
+
 # ---- not enough room for the next checkpoint: a clear error, the complete ones kept ----
 small = os.path.join(work, "small")
 os.makedirs(small)

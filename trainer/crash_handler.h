@@ -1,0 +1,14 @@
+// A crashing fine-tuner says where: on SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT (an uncaught
+// exception, a failed check) it writes the signal and the crashing thread's stack to stderr, which
+// the launcher's failure report quotes, then dies of the same signal (exit 128 + signal), instead
+// of torchrun's "Signal 11 received" and nothing else (pain-points #11).
+#ifndef TRAINRT_TRAINER_CRASH_HANDLER_H_
+#define TRAINRT_TRAINER_CRASH_HANDLER_H_
+
+namespace trainrt::trainer {
+
+void InstallCrashHandlers();
+
+}  // namespace trainrt::trainer
+
+#endif  // TRAINRT_TRAINER_CRASH_HANDLER_H_
