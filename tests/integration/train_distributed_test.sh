@@ -64,7 +64,48 @@ grep -q '^InstallRequirementsError: .* -m pip install -r requirements.txt on hos
   fail "failure file: $(cat "$base/output/failure")"
 grep -q never "$tmp/req.log" && fail "program ran although its requirements failed"
 
-# 4. An MPI job on one host: mpirun with the toolkit's options, 2 ranks through `trainrt mpi-rank`,
+# 4. `train`'s own settings from the environment: TRAINRT_MAX_RESTARTS restarts the whole group
+#    (a rank fails twice, then succeeds), TRAINRT_LOG_PREFIX shapes the line prefixes,
+#    TRAINRT_KILL_GRACE_SECONDS bounds a stop that the program ignores, and a bad value is named.
+base=$tmp/settings
+make_tree "$base" algo-1 '["algo-1"]' '{"sagemaker_program":"\"flaky.py\"","sagemaker_torch_distributed_enabled":"true","sagemaker_mpi_num_of_processes_per_host":"2"}'
+mkdir -p "$base/code"
+cat >"$base/code/flaky.py" <<'PY'
+import os, signal, sys, time
+attempt = int(os.environ["TORCHELASTIC_RESTART_COUNT"])
+print(f"attempt {attempt}", flush=True)
+if os.environ.get("FLAKY") and os.environ["RANK"] == "1" and attempt < 2:
+    sys.exit(4)
+if os.environ.get("IGNORE_TERM"):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    open(os.environ["IGNORE_TERM"] + os.environ["RANK"], "w").close()
+    time.sleep(600)
+PY
+FLAKY=1 SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$python TRAINRT_MASTER_PORT=$(free_port) \
+  TRAINRT_MAX_RESTARTS=2 TRAINRT_LOG_PREFIX='<{rank}> ' "$train" >"$tmp/settings.log" 2>&1 ||
+  { cat "$tmp/settings.log"; fail "TRAINRT_MAX_RESTARTS=2: a job failing twice did not succeed"; }
+grep -q '^<1> attempt 2$' "$tmp/settings.log" || { cat "$tmp/settings.log"; fail "third attempt or prefix missing"; }
+[ -f "$base/output/success" ] || fail "no success after the restarts"
+rm -rf "$base/output"
+set +e; FLAKY=1 SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$python TRAINRT_MASTER_PORT=$(free_port) \
+  TRAINRT_MAX_RESTARTS=1 "$train" >"$tmp/settings1.log" 2>&1
+rc=$?; set -e
+[ $rc -eq 4 ] || { cat "$tmp/settings1.log"; fail "TRAINRT_MAX_RESTARTS=1: exit $rc, want the rank's 4"; }
+rm -rf "$base/output"
+SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$python TRAINRT_MASTER_PORT=$(free_port) \
+  TRAINRT_KILL_GRACE_SECONDS=1 IGNORE_TERM=$tmp/ignoring "$train" >"$tmp/grace.log" 2>&1 & pid=$!
+for _ in $(seq 300); do [ -f "$tmp/ignoring0" ] && [ -f "$tmp/ignoring1" ] && break; sleep 0.1; done
+start=$(date +%s%N); kill -TERM $pid
+set +e; wait $pid; rc=$?; set -e
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $rc -eq 137 ] && [ $took_ms -lt 5000 ] || { cat "$tmp/grace.log"; fail "TRAINRT_KILL_GRACE_SECONDS=1: exit $rc after $took_ms ms"; }
+rm -rf "$base/output"
+set +e; SAGEMAKER_BASE_DIR=$base TRAINRT_NUM_GPUS=0 TRAINRT_PYTHON=$python TRAINRT_KILL_GRACE_SECONDS=soon "$train" >/dev/null 2>&1
+rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "TRAINRT_KILL_GRACE_SECONDS='soon': expected a non-negative integer" "$base/output/failure" ||
+  fail "bad TRAINRT_KILL_GRACE_SECONDS: exit $rc, failure: $(cat "$base/output/failure" 2>/dev/null)"
+
+# 5. An MPI job on one host: mpirun with the toolkit's options, 2 ranks through `trainrt mpi-rank`,
 #    each with torchrun's variables and its host's SM_* (init_process_group works through our store).
 if ! command -v mpirun >/dev/null; then
   echo "ok: train with distributed PyTorch workers (MPI case skipped: no mpirun on this machine)"; exit 0
