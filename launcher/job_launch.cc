@@ -140,6 +140,14 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
     hosts = {job.current_host};
     l.master_addr = job.master_hostname;
   }
+  // More ranks than GPUs is almost always a mistake (two ranks on one GPU fail in NCCL, or share it
+  // slowly); TRAINRT_OVERSUBSCRIBE_GPUS=1 allows it on purpose.
+  if (gpus > 0 && l.nproc_per_node > gpus && runtime::EnvOr(env, "TRAINRT_OVERSUBSCRIBE_GPUS", "") != "1") {
+    return runtime::Status::InvalidArgument(
+        std::to_string(l.nproc_per_node) + " processes per host (TRAINRT_NPROC_PER_HOST or " +
+        names::kMpiProcessesPerHostParam + ") but this host has " + std::to_string(gpus) +
+        " GPU(s): at most one process per GPU (TRAINRT_OVERSUBSCRIBE_GPUS=1 allows more)");
+  }
   l.nnodes = static_cast<int>(hosts.size());
   l.node_rank = IndexOf(hosts, job.current_host);
   l.host_names = hosts;

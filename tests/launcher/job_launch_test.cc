@@ -63,6 +63,17 @@ TEST_F(JobLaunchTest, BuiltinFinetunerRunsUnderMpirunWhenTheJobAsksForMpi) {
   EXPECT_NE(plan.summary.find("world size 16, mpirun"), std::string::npos);
 }
 
+TEST_F(JobLaunchTest, MoreProcessesThanGpusIsRefusedUnlessAllowed) {
+  runtime::JobConfig job = Job(kTwoP4d, R"({"epochs":"1"})", 2);
+  env_["TRAINRT_NPROC_PER_HOST"] = "4";
+  auto program = ResolveUserProgram(job, "/opt/trainrt/trainrt-finetune", "python3");
+  EXPECT_EQ(PlanJobLaunch(job, *program, env_).status().ToString(),
+            "4 processes per host (TRAINRT_NPROC_PER_HOST or sagemaker_mpi_num_of_processes_per_host) but this host "
+            "has 2 GPU(s): at most one process per GPU (TRAINRT_OVERSUBSCRIBE_GPUS=1 allows more)");
+  env_["TRAINRT_OVERSUBSCRIBE_GPUS"] = "1";
+  EXPECT_EQ(Plan(job).launch.nproc_per_node, 4);
+}
+
 TEST_F(JobLaunchTest, BuiltinFinetunerOnCpuRunsOnePerHostUnlessAsked) {
   EXPECT_EQ(Plan(Job(kTwoP4d, "{}", 0)).launch.nproc_per_node, 1);
   runtime::JobConfig job = Job(kTwoP4d, "{}", 0);
