@@ -24,7 +24,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 constexpr int kReportEverySeconds = 15;
 constexpr int kExitBarrierSeconds = 30;
-constexpr int kReportGraceSeconds = 10;  // after stopping its workers, for a host to report
+constexpr int kReportGraceSeconds = 20;  // after SIGKILL of its workers: their leftovers, then the report
 constexpr char kLauncherKeyPrefix[] = "trainrt/";
 
 std::string NodeName(const LaunchOptions& o, int node) {
@@ -222,10 +222,12 @@ LaunchResult RunLaunch(const LaunchOptions& o) {
       if (!first.ok()) return Failed(local_code, local_reason);
     }
     // Every host reports; wait for all of them: unbounded while others may still be training, but
-    // once a failure is known, only as long as stopping their workers takes (a host that vanished
-    // with its workers never reports).
+    // once a failure is known, only as long as stopping their workers can take (SIGTERM, SIGKILL
+    // after the failure stop, or after the kill grace when a stop was already under way, then the
+    // leftovers): a host that vanished with its workers never reports.
+    const int stop_bound = std::max(o.supervise.failure_stop_seconds, o.supervise.kill_grace_seconds) + kReportGraceSeconds;
     runtime::Status reported = Barrier(store, o, attempt, "result", std::to_string(local_code), 0, "to finish",
-                                       failed_key, o.supervise.failure_stop_seconds + kReportGraceSeconds);
+                                       failed_key, stop_bound);
     if (!reported.ok()) {
       auto value = store.Get(failed_key, seconds(10));
       if (value.ok()) {

@@ -146,6 +146,8 @@ TEST(CheckpointFolder, FreeSpaceCheckNamesTheFolderAndTheFigures) {
   // A folder not made yet: its nearest existing ancestor's file system.
   EXPECT_TRUE(CheckFreeSpace(dir.path() + "/not/yet", 1, "a test").ok());
   EXPECT_FALSE(CheckFreeSpace(dir.path() + "/not/yet", UINT64_MAX / 2, "a test").ok());
+  EXPECT_TRUE(CheckFreeSpace("relative/not/yet", 1, "a test").ok()) << "the working directory's file system";
+  EXPECT_TRUE(CheckFreeSpace("/not-a-folder-at-the-root", 1, "a test").ok()) << "the root's file system";
 }
 
 }  // namespace

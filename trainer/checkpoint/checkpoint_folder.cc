@@ -256,12 +256,12 @@ void RemoveStagingFolders(const std::string& dir) {
 
 Status CheckFreeSpace(const std::string& dir, uint64_t bytes, const std::string& estimate) {
   // A folder not made yet will be made on the file system of its nearest existing ancestor.
-  std::string existing = dir;
+  std::string existing = dir.empty() ? "." : dir;
   struct statvfs st;
   while (::statvfs(existing.c_str(), &st) != 0) {
+    if (errno != ENOENT || existing == "/" || existing == ".") return Status::FromErrno("statvfs " + existing, errno);
     const size_t slash = existing.find_last_of('/');
-    if (errno != ENOENT || slash == std::string::npos || slash == 0) return Status::FromErrno("statvfs " + existing, errno);
-    existing.resize(slash);
+    existing = slash == std::string::npos ? "." : slash == 0 ? "/" : existing.substr(0, slash);
   }
   const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   if (free_bytes >= bytes) return Status::Ok();
