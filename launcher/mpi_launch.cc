@@ -279,6 +279,7 @@ LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
     if (!client.ok()) return Verdict(1, "cannot reach the MPI master " + l.master_addr + ": " + client.status().ToString());
     std::fprintf(stderr, "train: serving MPI ranks for master %s; waiting for its verdict\n", l.master_addr.c_str());
     bool told = false;
+    auto stop_deadline = Clock::time_point::max();  // once a stop is held: the master must report by then
     while (true) {
       auto verdict = (*client)->Get(kVerdictKey, std::chrono::seconds(5));
       if (verdict.ok()) {
@@ -292,8 +293,13 @@ LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
       }
       if (!told && held.Pending() != 0) {
         told = true;
+        stop_deadline = Clock::now() + std::chrono::seconds(l.supervise.kill_grace_seconds + 30);
         std::fprintf(stderr, "train: received %s; the MPI master stops the ranks; waiting for its verdict\n",
                      held.Pending() == SIGINT ? "SIGINT" : "SIGTERM");
+      }
+      if (Clock::now() >= stop_deadline) {
+        return Verdict(1, "the MPI master " + l.master_addr + " did not report within " +
+                              std::to_string(l.supervise.kill_grace_seconds + 30) + " s of the stop");
       }
     }
   }
@@ -388,8 +394,9 @@ int RunMpiRank(const std::vector<std::string>& command, const runtime::EnvMap& e
     return 126;
   }
   if (child == 0) {
-    // mpirun signals its ranks' process groups: the program gets its own, so what reaches it is
-    // what this wrapper relays; and when mpirun SIGKILLs the wrapper, the program goes with it.
+    // mpirun signals its ranks' process groups: the program gets a group of its own, so what
+    // reaches it (and its children) is what this wrapper relays; when mpirun SIGKILLs the wrapper,
+    // the program goes with it.
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != wrapper) _exit(137);
@@ -398,15 +405,17 @@ int RunMpiRank(const std::vector<std::string>& command, const runtime::EnvMap& e
     std::fprintf(stderr, "trainrt mpi-rank: cannot run %s: %s\n", argv[0], std::strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
   }
+  setpgid(child, child);  // also here, so no signal can come before the group exists
   while (true) {
     const int sig = sigwaitinfo(&waited, nullptr);
     if (sig < 0) continue;  // EINTR
     if (sig != SIGCHLD) {
-      kill(child, sig == kRankStopSignal ? SIGTERM : sig);
+      kill(-child, sig == kRankStopSignal ? SIGTERM : sig);  // the program and its children
       continue;
     }
     int status = 0;
     if (waitpid(child, &status, WNOHANG) == child) {
+      kill(-child, SIGKILL);  // whatever the program left running in its group goes with it
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
   }

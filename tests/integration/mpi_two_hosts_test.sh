@@ -140,4 +140,7 @@ for i in 1 2; do
     fail "host $i wrote $(ls "$tmp/host$i/opt/ml/output") after a stop"
 done
 grep -q "the MPI master stops the ranks" "$tmp/w4.log" || { cat "$tmp/w4.log"; fail "worker host's stop line"; }
+for r in 0 1; do  # what the ranks started went with them (on algo-2 no launcher adopts orphans)
+  ! kill -0 "$(cat "$tmp/out/rank$r.child")" 2>/dev/null || fail "rank $r's child outlived the job"
+done
 echo "ok: MPI job across two hosts (network namespaces)"

@@ -1,8 +1,10 @@
-"""A rank that takes longer to stop than mpirun allows after a SIGTERM (2 s): it writes
-OUT_DIR/rank<RANK>.started, and on SIGTERM waits 4 s (a checkpoint), writes rank<RANK>.stopped with
-the signal's name and exits 0.   usage: slow_stop.py --out_dir OUT_DIR"""
+"""A rank that takes longer to stop than mpirun allows after a SIGTERM (2 s): it starts a child
+(`sleep`, its pid in OUT_DIR/rank<RANK>.child), writes OUT_DIR/rank<RANK>.started, and on SIGTERM
+waits 4 s (a checkpoint), writes rank<RANK>.stopped with the signal's name and exits 0, leaving
+the child to whoever cleans up.   usage: slow_stop.py --out_dir OUT_DIR"""
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -18,6 +20,9 @@ def stop(sig, frame):
 
 
 signal.signal(signal.SIGTERM, stop)
+child = subprocess.Popen(["sleep", "600"])
+with open(f"{out}/rank{rank}.child", "w") as f:
+    f.write(str(child.pid))
 open(f"{out}/rank{rank}.started", "w").close()
 time.sleep(600)
 sys.exit(3)
