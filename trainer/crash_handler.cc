@@ -37,7 +37,8 @@ void OnCrash(int sig) {
 void InstallCrashHandlers() {
   void* warm[1];
   (void)backtrace(warm, 1);  // loads libgcc now, not inside the handler
-  // Its own stack, so a stack overflow can still be reported.
+  // Its own stack, so a stack overflow of the main thread (which runs the loop) can still be
+  // reported; other threads have none.
   static char alternate[64 * 1024];
   stack_t ss = {};
   ss.ss_sp = alternate;

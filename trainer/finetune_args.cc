@@ -221,7 +221,9 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
     return Status::InvalidArgument("arguments --fp16 True with pipeline parallelism: not supported (use --bf16 True)");
   }
   if (a.ddp_timeout < 0) return Status::InvalidArgument("argument --ddp_timeout: expected seconds >= 1");
-  if (a.stall_timeout < -1) return Status::InvalidArgument("argument --stall_timeout: expected seconds >= 0 (0: never)");
+  if (a.stall_timeout < -1 || a.stall_timeout > 86400 * 30) {
+    return Status::InvalidArgument("argument --stall_timeout: expected seconds from 0 (never) to 2592000 (30 days)");
+  }
   if (a.save_steps <= 0) return Status::InvalidArgument("argument --save_steps: expected a number > 0");
   if (a.load_best_model_at_end) {
     if (a.eval_strategy == "no" || a.save_strategy != a.eval_strategy) {

@@ -30,8 +30,7 @@ void PrintStack(int) {
 }  // namespace
 
 StallWatchdog::StallWatchdog(int64_t minimum_seconds, std::function<void(const std::string&)> report)
-    : minimum_ns_(minimum_seconds * 1000000000), report_(std::move(report)), beating_thread_(pthread_self()),
-      last_beat_ns_(NowNs()) {
+    : minimum_ns_(minimum_seconds * 1000000000), report_(std::move(report)), beating_thread_(pthread_self()) {
   if (minimum_seconds <= 0) return;
   void* warm[1];
   (void)backtrace(warm, 1);  // loads libgcc now, not inside the signal handler
@@ -53,8 +52,8 @@ StallWatchdog::~StallWatchdog() {
 
 void StallWatchdog::Beat(const char* phase, int64_t step) {
   const int64_t now = NowNs();
-  const int64_t interval = now - last_beat_ns_.exchange(now);
-  if (interval > longest_ns_.load()) longest_ns_ = interval;
+  const int64_t previous = last_beat_ns_.exchange(now);
+  if (previous != 0 && now - previous > longest_ns_.load()) longest_ns_ = now - previous;
   step_ = step;
   phase_ = phase;
 }
@@ -62,8 +61,10 @@ void StallWatchdog::Beat(const char* phase, int64_t step) {
 void StallWatchdog::Watch() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) {
+    const int64_t last = last_beat_ns_.load();
+    if (last == 0) continue;  // not armed yet
     const int64_t limit = std::max(minimum_ns_, 10 * longest_ns_.load());
-    const int64_t silent = NowNs() - last_beat_ns_.load();
+    const int64_t silent = NowNs() - last;
     if (silent < limit) continue;
     const std::string line = "stalled: no progress for " + std::to_string(silent / 1000000000) + " s (limit " +
                              std::to_string(limit / 1000000000) + " s: TRAINRT_STALL_SECONDS or 10x the slowest "

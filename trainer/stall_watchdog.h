@@ -21,8 +21,9 @@ namespace trainrt::trainer {
 
 class StallWatchdog {
  public:
-  // Armed from construction; the constructing thread is the one whose stack a stall prints.
-  // `minimum_seconds` <= 0 disables the watchdog.
+  // Armed from the first Beat() on (the first micro-batch may be slow for reasons of its own:
+  // lazy initialisation, autotuning), and the constructing thread is the one whose stack a stall
+  // prints. `minimum_seconds` <= 0 disables the watchdog.
   StallWatchdog(int64_t minimum_seconds, std::function<void(const std::string&)> report);
   ~StallWatchdog();
   StallWatchdog(const StallWatchdog&) = delete;
@@ -38,7 +39,7 @@ class StallWatchdog {
   const int64_t minimum_ns_;
   const std::function<void(const std::string&)> report_;
   const pthread_t beating_thread_;
-  std::atomic<int64_t> last_beat_ns_;
+  std::atomic<int64_t> last_beat_ns_{0};  // 0: no beat yet
   std::atomic<int64_t> longest_ns_{0};
   std::atomic<int64_t> step_{0};
   std::atomic<const char*> phase_{"starting"};

@@ -783,6 +783,7 @@ class FinetuneJob {
             runtime::WriteFileAtomically(args_.output_data_dir + "/eval_results.txt", block.substr(block.find('\n') + 1)));
       }
     }
+    watchdog_.reset();  // the export that follows is one long write, and the other ranks wait for it
     if (args_.bf16 || args_.fp16) at::autocast::set_autocast_enabled(device_.type(), false);
     std::vector<TensorMap> final_weights = plan_ || main_rank_ ? FullWeights() : std::vector<TensorMap>();
     if (main_rank_) TRAINRT_RETURN_IF_ERROR(Export(final_weights));

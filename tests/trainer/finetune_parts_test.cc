@@ -113,7 +113,8 @@ TEST(FinetuneArgs, BadValuesNameTheArgument) {
   EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--eval_strategy", "sometimes"}, env).status().ToString(),
             "argument --eval_strategy='sometimes': expected no, steps or epoch");
   EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--stall_timeout", "-5"}, env).status().ToString(),
-            "argument --stall_timeout: expected seconds >= 0 (0: never)");
+            "argument --stall_timeout: expected seconds from 0 (never) to 2592000 (30 days)");
+  EXPECT_FALSE(FinetuneArgs::Parse({"--model_name", "m", "--stall_timeout", "99999999999"}, env).ok());
   EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--stall_timeout", "0"}, env)->stall_timeout, 0);
   EXPECT_NE(FinetuneArgs::Parse({}, env).status().ToString().find("argument --model_name_or_path: required"),
             std::string::npos);
