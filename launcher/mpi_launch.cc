@@ -284,9 +284,7 @@ LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
       auto verdict = (*client)->Get(kVerdictKey, std::chrono::seconds(5));
       if (verdict.ok()) {
         (void)(*client)->Set("trainrt/mpi/ack/" + std::to_string(l.node_rank), "1");
-        LaunchResult r = DecodeVerdict(*verdict);
-        if (r.stop_signal == 0 && r.exit_code == 0 && held.Pending() != 0) r.stop_signal = held.Pending();
-        return r;
+        return DecodeVerdict(*verdict);  // the master's word, stop or not, whatever this host was sent
       }
       if (verdict.status().code() != runtime::Status::Code::kCancelled) {
         return Verdict(1, "lost the MPI master " + l.master_addr + " before it reported: " + verdict.status().ToString());
