@@ -29,6 +29,10 @@ std::string FailureReport(const std::string& subject, const WorkerOutcome& worke
   std::string head = subject + " " + worker.exit.Describe();
   if (worker.likely_oom) head += ", likely out of memory (the container's OOM killer fired)";
   if (worker.exit.signal != 0 && worker.peak_rss_bytes > 0) head += ", peak RSS " + HumanBytes(worker.peak_rss_bytes);
+  if (worker.dev_shm_bytes > 0) {
+    head += "; /dev/shm is " + HumanBytes(worker.dev_shm_bytes) +
+            " (DataLoader workers pass batches through it: a full one raises SIGBUS; docker run --shm-size)";
+  }
   if (!worker.error_message.empty()) head += ": " + worker.error_message;
   if (head.size() >= max_bytes) return head.substr(0, max_bytes);
   const std::string tail_title = "\nlast stderr lines:";

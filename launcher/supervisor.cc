@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -360,6 +361,12 @@ runtime::Result<GroupOutcome> RunWorkers(const std::vector<WorkerSpec>& specs, c
           w.exit.signal = WTERMSIG(status);
         } else {
           w.exit.exit_code = WEXITSTATUS(status);
+        }
+        // A SIGBUS is most often a full /dev/shm (PyTorch DataLoader workers pass batches through
+        // it; Docker gives 64 MiB): its size goes in the report.
+        struct statvfs shm;
+        if (w.exit.signal == SIGBUS && statvfs("/dev/shm", &shm) == 0) {
+          w.dev_shm_bytes = static_cast<uint64_t>(shm.f_blocks) * shm.f_frsize;
         }
         if (w.exit.StatusCode() != 0 && !stopping && outcome.first_failure < 0) {
           outcome.first_failure = static_cast<int>(i);

@@ -62,6 +62,7 @@ struct WorkerOutcome {
   std::string error_message;             // from the worker's error file, "" when none
   bool likely_oom = false;               // the cgroup's OOM-kill counter rose and it died by SIGKILL
   uint64_t peak_rss_bytes = 0;           // its peak resident memory (its own, or a reaped child's if larger)
+  uint64_t dev_shm_bytes = 0;            // the size of /dev/shm when it died by SIGBUS (0: other deaths)
 };
 
 struct GroupOutcome {

@@ -26,6 +26,16 @@ TEST(FailureReport, ReasonFirstThenNewestStderrWithin1024Bytes) {
   EXPECT_EQ(report.find("stderr line number 0\n"), std::string::npos) << "the oldest lines give way";
 }
 
+TEST(FailureReport, ABusErrorNamesTheSizeOfDevShm) {
+  WorkerOutcome w;
+  w.exit.signal = 7;
+  w.peak_rss_bytes = 3ull << 29;
+  w.dev_shm_bytes = 64ull << 20;
+  EXPECT_EQ(FailureReport("rank 0 (local rank 0) on host algo-1", w),
+            "rank 0 (local rank 0) on host algo-1 was killed by signal 7 (SIGBUS), peak RSS 1.5 GiB; /dev/shm is 64.0 "
+            "MiB (DataLoader workers pass batches through it: a full one raises SIGBUS; docker run --shm-size)");
+}
+
 TEST(FailureReport, ErrorFileMessageFollowsTheExit) {
   WorkerOutcome w;
   w.exit.exit_code = 1;

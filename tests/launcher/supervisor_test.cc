@@ -3,6 +3,7 @@
 #include "launcher/supervisor.h"
 
 #include <signal.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +84,18 @@ TEST(Supervisor, DeathBySignalIs128PlusSignal) {
   EXPECT_EQ(e.signal, SIGKILL);
   EXPECT_EQ(e.StatusCode(), 137);
   EXPECT_EQ(e.Describe(), "was killed by signal 9 (SIGKILL)");
+}
+
+TEST(Supervisor, ABusErrorRecordsTheSizeOfDevShmAndAnyDeathThePeakRss) {
+  auto r = RunWorkers({Worker({"/bin/sh", "-c", "kill -BUS $$"}), Worker({"/bin/sh", "-c", "kill -9 $$"}, 1)},
+                      SuperviseOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->workers[0].exit.signal, SIGBUS);
+  struct statvfs shm;
+  ASSERT_EQ(statvfs("/dev/shm", &shm), 0);
+  EXPECT_EQ(r->workers[0].dev_shm_bytes, static_cast<uint64_t>(shm.f_blocks) * shm.f_frsize);
+  EXPECT_EQ(r->workers[1].dev_shm_bytes, 0u) << "only a bus error points at /dev/shm";
+  EXPECT_GT(r->workers[1].peak_rss_bytes, 0u);
 }
 
 TEST(Supervisor, ExecFailureIs127Or126) {
