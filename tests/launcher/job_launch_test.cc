@@ -98,6 +98,23 @@ TEST_F(JobLaunchTest, TorchDistributedUsesTheToolkitsMasterAndProcessesPerHost) 
   EXPECT_EQ(plan.launch.env.at("SM_CURRENT_HOST"), "algo-2");
 }
 
+TEST_F(JobLaunchTest, EveryDataParallelFlagRunsOneWorkerPerGpuThroughTheNativeRendezvous) {
+  // The HuggingFace estimator's pytorchddp and smdistributed dataparallel (which the PyTorch
+  // estimator also writes for pytorchddp) run as torch_distributed does: no smddprun here.
+  for (const char* flag : {"sagemaker_pytorch_ddp_enabled", "sagemaker_distributed_dataparallel_enabled",
+                           "sagemaker_torch_distributed_enabled"}) {
+    const std::string hps = std::string(R"({"sagemaker_program":"\"train.py\"",")") + flag + R"(":"true"})";
+    JobLaunchPlan plan = Plan(Job(kTwoP4d, hps, 8));
+    EXPECT_EQ(plan.mode, JobMode::kNativeDistributed) << flag;
+    EXPECT_EQ(plan.launch.nproc_per_node, 8) << flag;
+    EXPECT_EQ(plan.launch.nnodes, 2) << flag;
+    EXPECT_NE(plan.summary.find("world size 16, native rendezvous, NCCL"), std::string::npos) << flag;
+  }
+  // "false" is not a flag.
+  EXPECT_EQ(Plan(Job(kTwoP4d, R"({"sagemaker_program":"\"train.py\"","sagemaker_pytorch_ddp_enabled":"false"})", 8)).mode,
+            JobMode::kSingleProcess);
+}
+
 TEST_F(JobLaunchTest, NoDistributionFlagIsOneIndependentProcess) {
   JobLaunchPlan plan = Plan(Job(kTwoP4d, R"({"sagemaker_program":"\"train.py\""})", 8));
   EXPECT_EQ(plan.mode, JobMode::kSingleProcess);
