@@ -46,6 +46,12 @@ grep -q 'RANK=3 LOCAL_RANK=1 WORLD_SIZE=4 .*SUM=10.0 HOST=algo-2' "$tmp/multi-ou
 grep -q 'HOST=algo-1' "$tmp/multi-out/rank0.txt" || fail "rank 0 host"
 grep -q '^\[algo-2:3\] rank 3 ok$' "$tmp/host2.log" || fail "host 2 prefix"
 [ -f "$tmp/host1/output/success" ] && [ -f "$tmp/host2/output/success" ] || fail "success files"
+# ...and when algo-2 never comes, algo-1 gives up within TRAINRT_RENDEZVOUS_TIMEOUT, naming it in the failure file.
+rm -rf "$tmp/host1/output"
+set +e; SAGEMAKER_BASE_DIR=$tmp/host1 TRAINRT_NUM_GPUS=0 TRAINRT_MASTER_PORT=$(free_port) TRAINRT_RENDEZVOUS_TIMEOUT=2 \
+  "$train" >"$tmp/alone.log" 2>&1; rc=$?; set -e
+[ $rc -ne 0 ] && grep -q 'rendezvous timed out after [0-9]* s: 1 host(s) never joined: algo-2' "$tmp/host1/output/failure" ||
+  { cat "$tmp/alone.log"; fail "missing host: exit $rc, failure: $(cat "$tmp/host1/output/failure" 2>/dev/null)"; }
 unset TRAINRT_HOST_ADDRESSES TRAINRT_MASTER_PORT
 
 # 3. Code from a sagemaker_submit_directory tarball; a requirements.txt that cannot install fails clearly.
