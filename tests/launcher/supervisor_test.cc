@@ -124,6 +124,27 @@ TEST(Supervisor, ForwardsSigtermToTheWholeGroup) {
   EXPECT_EQ(dir.Read("grandchild"), "term\n");
 }
 
+TEST(Supervisor, ForwardsHupQuitUsr1AndUsr2WithoutStoppingTheWorkers) {
+  testing::ScratchDir dir;
+  const std::string d = dir.path();
+  // The worker logs each signal it gets and goes on; SIGTERM ends it.
+  const std::string script = "for s in HUP QUIT USR1 USR2; do trap \"echo $s >> " + d +
+                             "/got\" $s; done; trap 'exit 0' TERM; touch " + d +
+                             "/ready; while :; do sleep 0.05; done";
+  pid_t sup = StartSupervisor(script, 30);
+  ASSERT_TRUE(WaitForFile(d + "/ready", 10));
+  std::string want;
+  for (int sig : {SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
+    kill(sup, sig);
+    want += std::string(sigabbrev_np(sig)) + "\n";
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (dir.Read("got") != want && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(dir.Read("got"), want) << "after " << sigabbrev_np(sig);
+  }
+  kill(sup, SIGTERM);
+  EXPECT_EQ(WaitExit(sup), 0);
+}
+
 TEST(Supervisor, SigkillAfterGracePeriod) {
   testing::ScratchDir dir;
   const std::string script = "trap '' TERM; touch " + dir.path() + "/ready; while :; do sleep 0.05; done";
