@@ -183,10 +183,7 @@ class FinetuneJob {
     auto dist = ReadDistributedEnv(env_);
     if (!dist.ok()) return dist.status();
     dist_ = *dist;
-    rank_ = dist_.rank;
-    world_ = dist_.world_size;
-    main_rank_ = rank_ == 0;
-    if (main_rank_) {
+    if (main_rank()) {
       for (const auto& arg : args_.ignored) std::fprintf(stderr, "trainrt-finetune: ignoring argument %s\n", arg.c_str());
       for (const auto& w : args_.warnings) std::fprintf(stderr, "trainrt-finetune: warning: %s\n", w.c_str());
     }
@@ -231,12 +228,12 @@ class FinetuneJob {
     if (!weights.ok()) return weights.status();
     auto report = LoadWeights(*model_, *weights);
     if (!report.ok()) return report.status().WithContext(model_path_);
-    if (!report->missing.empty() && main_rank_) {
+    if (!report->missing.empty() && main_rank()) {
       std::fprintf(stderr, "Some weights of %s were not initialized from the model checkpoint at %s and are newly "
                    "initialized: %s\n", model_->architecture().c_str(), args_.model_name_or_path.c_str(),
                    Join(report->missing).c_str());
     }
-    if (!report->unexpected.empty() && main_rank_) {
+    if (!report->unexpected.empty() && main_rank()) {
       std::fprintf(stderr, "Some weights of the model checkpoint at %s were not used when initializing %s: %s\n",
                    args_.model_name_or_path.c_str(), model_->architecture().c_str(), Join(report->unexpected).c_str());
     }
@@ -262,16 +259,17 @@ class FinetuneJob {
   }
 
   Status JoinProcessGroup() {
-    if (world_ == 1) return Status::Ok();
+    if (dist_.world_size == 1) return Status::Ok();
     auto timeout = runtime::EnvInt(env_, "TRAINRT_COLLECTIVE_TIMEOUT_SECONDS", 600, 1, 86400, "seconds from 1 to 86400");
     if (!timeout.ok()) return timeout.status();
     const int64_t seconds = args_.ddp_timeout > 0 ? args_.ddp_timeout : *timeout;
     auto connected = Collectives::Connect(dist_, device_, std::chrono::seconds(seconds));
     if (!connected.ok()) return connected.status();
     group_ = std::move(*connected);
-    if (main_rank_) {
+    if (main_rank()) {
       std::fprintf(stderr, "trainrt-finetune: %s over %d ranks (%s, %s, collective timeout %lld s), "
-                   "rank 0 at %s:%d\n", args_.pipeline.enabled() ? "pipeline parallel" : "data parallel", world_,
+                   "rank 0 at %s:%d\n", args_.pipeline.enabled() ? "pipeline parallel" : "data parallel",
+                   dist_.world_size,
                    dist_.source.c_str(), device_.is_cuda() ? "NCCL" : "Gloo",
                    static_cast<long long>(seconds), dist_.master_addr.c_str(), dist_.master_port);
     }
@@ -286,7 +284,7 @@ class FinetuneJob {
                                        ": pipeline parallelism needs that many processes (this is one); run under train "
                                        "with MPI or TRAINRT_NPROC_PER_HOST, or trainrt launch");
       }
-      auto planned = PlanPipeline(args_.pipeline, rank_, world_, model_->num_layers());
+      auto planned = PlanPipeline(args_.pipeline, dist_.rank, dist_.world_size, model_->num_layers());
       if (!planned.ok()) return planned.status();
       plan_ = *planned;
       at::NoGradGuard no_grad;
@@ -300,10 +298,10 @@ class FinetuneJob {
         if (!made.ok()) return made.status();
         replica_group_ = std::move(*made);
       }
-      if (main_rank_) std::fprintf(stderr, "trainrt-finetune: %s\n", plan_->Describe().c_str());
+      if (main_rank()) std::fprintf(stderr, "trainrt-finetune: %s\n", plan_->Describe().c_str());
       int64_t held = 0;
       for (const auto& item : model_->named_parameters()) held += item.value().numel();
-      std::fprintf(stderr, "trainrt-finetune: rank %d holds %lld parameters (stage %d)\n", rank_,
+      std::fprintf(stderr, "trainrt-finetune: rank %d holds %lld parameters (stage %d)\n", dist_.rank,
                    static_cast<long long>(held), plan_->stage);
     }
     // The optimizer state that goes with each stage's parameters (AdamW's names).
@@ -312,8 +310,8 @@ class FinetuneJob {
       optimizer_entries_.push_back({e.name + ".step", {}, at::kFloat, e.stage});
     }
     // Data parallel ranks: the replicas (the pipelines, or every rank without one).
-    dp_rank_ = plan_ ? plan_->replica : rank_;
-    dp_size_ = plan_ ? plan_->replicas : world_;
+    dp_rank_ = plan_ ? plan_->replica : dist_.rank;
+    dp_size_ = plan_ ? plan_->replicas : dist_.world_size;
     grad_group_ = plan_ ? replica_group_.get() : group_.get();
     return Status::Ok();
   }
@@ -338,18 +336,20 @@ class FinetuneJob {
     const int64_t batches_per_epoch = (n_ + global_batch_ - 1) / global_batch_;  // per rank
     ga_ = args_.gradient_accumulation_steps;
     updates_per_epoch_ = std::max<int64_t>(batches_per_epoch / ga_ + (batches_per_epoch % ga_ > 0), 1);
-    max_steps_ = args_.max_steps > 0 ? args_.max_steps
-                                     : static_cast<int64_t>(std::ceil(args_.num_train_epochs * updates_per_epoch_));
-    num_epochs_ = args_.max_steps > 0 ? max_steps_ / updates_per_epoch_ + (max_steps_ % updates_per_epoch_ > 0)
-                                      : static_cast<int64_t>(std::ceil(args_.num_train_epochs));
-    warmup_ = args_.warmup_steps > 0 ? StepsFor(args_.warmup_steps, max_steps_)
-                                     : static_cast<int64_t>(std::ceil(static_cast<double>(max_steps_) * args_.warmup_ratio));
-    const int64_t logging_steps = std::max<int64_t>(1, StepsFor(args_.logging_steps, max_steps_));
-    const int64_t eval_steps = args_.eval_steps > 0 ? std::max<int64_t>(1, StepsFor(args_.eval_steps, max_steps_)) : logging_steps;
-    const int64_t save_steps = std::max<int64_t>(1, StepsFor(args_.save_steps, max_steps_));
-    steps_ = StepSettings{max_steps_, num_epochs_, logging_steps, eval_steps, save_steps};
+    const int64_t max_steps = args_.max_steps > 0
+                                  ? args_.max_steps
+                                  : static_cast<int64_t>(std::ceil(args_.num_train_epochs * updates_per_epoch_));
+    const int64_t num_epochs = args_.max_steps > 0 ? max_steps / updates_per_epoch_ + (max_steps % updates_per_epoch_ > 0)
+                                                   : static_cast<int64_t>(std::ceil(args_.num_train_epochs));
+    warmup_ = args_.warmup_steps > 0 ? StepsFor(args_.warmup_steps, max_steps)
+                                     : static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) * args_.warmup_ratio));
+    const int64_t logging_steps = std::max<int64_t>(1, StepsFor(args_.logging_steps, max_steps));
+    const int64_t eval_steps = args_.eval_steps > 0 ? std::max<int64_t>(1, StepsFor(args_.eval_steps, max_steps)) : logging_steps;
+    const int64_t save_steps = std::max<int64_t>(1, StepsFor(args_.save_steps, max_steps));
+    steps_ = StepSettings{max_steps, num_epochs, logging_steps, eval_steps, save_steps};
     scaler_ = std::make_unique<LossScaler>(args_.fp16, device_);
-    layout_ = DataLayout{model_->architecture(), labels_.names, world_, args_.per_device_train_batch_size, ga_, args_.seed,
+    layout_ = DataLayout{model_->architecture(), labels_.names, dist_.world_size,
+                         args_.per_device_train_batch_size, ga_, args_.seed,
                          n_, args_.group_by_length, plan_ ? plan_->partitions : 1};
     loss_since_log_ = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device_));
   }
@@ -379,13 +379,13 @@ class FinetuneJob {
   Status Resume() {
     LoadedCheckpoint loaded;
     nlohmann::json shared = {{"path", ""}};
-    if (main_rank_) {
+    if (main_rank()) {
       Status s = ReadCheckpointOnRank0(loaded, shared);
       if (!s.ok()) shared = {{"error", s.ToString()}};
     }
     if (group_) shared = nlohmann::json::parse(BroadcastString(*group_, shared.dump(), "broadcast of the resume state"));
     if (shared.contains("error")) {
-      return main_rank_ ? Status::InvalidArgument(shared["error"].get<std::string>())
+      return main_rank() ? Status::InvalidArgument(shared["error"].get<std::string>())
                         : Status::InvalidArgument("rank 0 could not resume: " + shared["error"].get<std::string>());
     }
     resume_path_ = shared["path"].get<std::string>();
@@ -414,13 +414,13 @@ class FinetuneJob {
       }
     }
     if (!resume_path_.empty()) TRAINRT_RETURN_IF_ERROR(RestoreEveryRanksState(loaded));
-    if (main_rank_) {
+    if (main_rank()) {
       if (resume_path_.empty()) {
         std::fprintf(stderr, "trainrt-finetune: no checkpoint to resume from in %s: starting fresh\n", args_.output_dir.c_str());
       } else {
         std::fprintf(stderr, "trainrt-finetune: resuming from %s (written %s ago): step %lld of %lld, epoch %lld, batch %lld\n",
                      resume_path_.c_str(), AgeOf(resume_path_ + "/" + kCheckpointManifest).c_str(),
-                     static_cast<long long>(progress_.global_step), static_cast<long long>(max_steps_),
+                     static_cast<long long>(progress_.global_step), static_cast<long long>(steps_.max_steps),
                      static_cast<long long>(progress_.epoch), static_cast<long long>(progress_.next_batch));
       }
     }
@@ -456,19 +456,19 @@ class FinetuneJob {
   Status RestoreEveryRanksState(const LoadedCheckpoint& loaded) {
     if (!group_) return RestoreRankState(loaded.rank_states[0]).WithContext(resume_path_);
     TensorMap mine = RankState();
-    for (int r = 0; r < world_; ++r) {
-      TensorMap sent = main_rank_ ? loaded.rank_states[static_cast<size_t>(r)] : mine;
+    for (int r = 0; r < dist_.world_size; ++r) {
+      TensorMap sent = main_rank() ? loaded.rank_states[static_cast<size_t>(r)] : mine;
       std::vector<at::Tensor> tensors;
       for (auto& [key, value] : mine) {
         auto it = sent.find(key);
         if (it == sent.end() || it->second.sizes() != value.sizes()) {
-          return Status::InvalidArgument(resume_path_ + "/" + RankStateFile(r, world_) + ": '" + key +
+          return Status::InvalidArgument(resume_path_ + "/" + RankStateFile(r, dist_.world_size) + ": '" + key +
                                          "' missing or of another shape");
         }
         tensors.push_back(it->second.to(device_, value.scalar_type(), false, true));
       }
       group_->Broadcast(tensors, 0, "broadcast of rank " + std::to_string(r) + "'s RNG state");
-      if (r == rank_) {
+      if (r == dist_.rank) {
         size_t k = 0;
         for (auto& [key, value] : mine) value = tensors[k++].to(at::kCPU);
         TRAINRT_RETURN_IF_ERROR(RestoreRankState(mine));
@@ -482,7 +482,7 @@ class FinetuneJob {
   Status StartTraining() {
     if (grad_group_) {
       sync_ = std::make_unique<GradientSynchronizer>(*grad_group_, all_params_, word_embeddings_);
-      if (main_rank_) {
+      if (main_rank()) {
         std::fprintf(stderr, "trainrt-finetune: gradients all-reduced in %zu buckets%s\n", sync_->num_buckets(),
                      word_embeddings_ ? ", the word embeddings' as the rows some rank looked up" : "");
       }
@@ -492,12 +492,12 @@ class FinetuneJob {
       at::autocast::set_autocast_dtype(device_.type(), args_.bf16 ? at::kBFloat16 : at::kHalf);
       at::autocast::set_autocast_enabled(device_.type(), true);
     }
-    if (main_rank_) {
+    if (main_rank()) {
       std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %zu labels, %lld steps "
                    "(%lld epochs x %lld), batch %lld x %lld accumulation x %d data-parallel replica(s)%s, checkpoints in %s\n",
                    model_->architecture().c_str(), model_path_.c_str(), device_.str().c_str(), static_cast<long long>(n_),
-                   eval_.labels.size(), labels_.names.size(), static_cast<long long>(max_steps_),
-                   static_cast<long long>(num_epochs_), static_cast<long long>(updates_per_epoch_),
+                   eval_.labels.size(), labels_.names.size(), static_cast<long long>(steps_.max_steps),
+                   static_cast<long long>(steps_.num_epochs), static_cast<long long>(updates_per_epoch_),
                    static_cast<long long>(args_.per_device_train_batch_size), static_cast<long long>(ga_), dp_size_,
                    args_.bf16 ? ", bf16 autocast" : args_.fp16 ? ", fp16 autocast with loss scaling" : "",
                    args_.output_dir.c_str());
@@ -538,7 +538,7 @@ class FinetuneJob {
     CheckpointSnapshot snap;
     snap.step = progress_.global_step;
     TensorMap mine = RankState();
-    snap.rank_states.assign(static_cast<size_t>(world_), TensorMap());
+    snap.rank_states.assign(static_cast<size_t>(dist_.world_size), TensorMap());
     if (!group_) {
       snap.rank_states[0] = std::move(mine);
     } else {
@@ -546,14 +546,16 @@ class FinetuneJob {
         std::vector<at::Tensor> gathered;
         group_->AllGather(gathered, value.to(device_), "all_gather of the RNG states for checkpoint-" +
                                                           std::to_string(progress_.global_step));
-        for (int r = 0; r < world_; ++r) snap.rank_states[static_cast<size_t>(r)][key] = gathered[static_cast<size_t>(r)].to(at::kCPU);
+        for (int r = 0; r < dist_.world_size; ++r) {
+          snap.rank_states[static_cast<size_t>(r)][key] = gathered[static_cast<size_t>(r)].to(at::kCPU);
+        }
       }
     }
-    if (plan_ || main_rank_) {  // gathering the stages is a collective; without stages only rank 0 copies
+    if (plan_ || main_rank()) {  // gathering the stages is a collective; without stages only rank 0 copies
       snap.model = FullWeights();
       snap.optimizer = FullOptimizerState();
     }
-    if (!main_rank_) return Status::Ok();
+    if (!main_rank()) return Status::Ok();
     if (progress_.best_global_step == progress_.global_step) {
       progress_.best_model_checkpoint = args_.output_dir + "/checkpoint-" + std::to_string(progress_.global_step);
       writer_->set_best_step(progress_.best_global_step);
@@ -596,7 +598,7 @@ class FinetuneJob {
       }
     }
     metrics.emplace_back("epoch", PyRound(progress_.epoch_progress, 2));
-    if (main_rank_) PrintLine(PythonDictLine(metrics));
+    if (main_rank()) PrintLine(PythonDictLine(metrics));
     return metrics;
   }
 
@@ -611,11 +613,9 @@ class FinetuneJob {
       stall_seconds = *from_env;
     }
     watchdog_ = std::make_unique<StallWatchdog>(stall_seconds, [this](const std::string& line) {
-      const std::string message = "rank " + std::to_string(rank_) + ": " + line;
-      std::fprintf(stderr, "trainrt-finetune: error: %s\n", message.c_str());  // the last line, after the stack
-      WriteErrorFile(env_, message);
+      ReportFailure(env_, "rank " + std::to_string(dist_.rank) + ": " + line);  // the last line, after the stack
     });
-    for (int64_t epoch = progress_.epoch; epoch < num_epochs_ && progress_.global_step < max_steps_; ++epoch) {
+    for (int64_t epoch = progress_.epoch; epoch < steps_.num_epochs && progress_.global_step < steps_.max_steps; ++epoch) {
       if (!group_ && StopRequested()) break;
       const auto batches = EpochBatches(train_, args_.per_device_train_batch_size, args_.seed, epoch,
                                         args_.group_by_length, dp_rank_, dp_size_);
@@ -625,7 +625,7 @@ class FinetuneJob {
       // The next batch is collated (and copied to the device) on a helper thread while this one runs.
       auto collate = [&](size_t i) { return Collate(train_, batches[i], pad_id_, device_); };
       std::future<Batch> next = std::async(std::launch::async, collate, first_batch);
-      for (size_t b = first_batch; b < batches.size() && progress_.global_step < max_steps_; ++b) {
+      for (size_t b = first_batch; b < batches.size() && progress_.global_step < steps_.max_steps; ++b) {
         // The accumulation window this batch belongs to (the last one of an epoch may be shorter).
         const int64_t window_start = static_cast<int64_t>(b) / ga_ * ga_;
         const int64_t window = std::min<int64_t>(ga_, static_cast<int64_t>(batches.size()) - window_start);
@@ -646,7 +646,7 @@ class FinetuneJob {
       }
     }
     if (writer_) TRAINRT_RETURN_IF_ERROR(writer_->Wait());
-    if (!group_ && StopRequested() && progress_.global_step < max_steps_) {  // stopped before this run's first step
+    if (!group_ && StopRequested() && progress_.global_step < steps_.max_steps) {  // stopped before this run's first step
       return Status::Cancelled("stopped by a signal before training step " + std::to_string(progress_.global_step + 1) +
                                "; nothing new to checkpoint");
     }
@@ -684,7 +684,7 @@ class FinetuneJob {
     const bool finite = scaler_->Unscale(all_params_);  // fp16: gradients back to their true scale
     at::Tensor grad_norm = plan_ ? ClipGradNormAcrossStages(all_params_, args_.max_grad_norm, *group_, dp_size_)
                                  : ClipGradNorm(all_params_, args_.max_grad_norm);
-    lr_ = args_.learning_rate * LinearSchedule(progress_.scheduler_step, warmup_, max_steps_);
+    lr_ = args_.learning_rate * LinearSchedule(progress_.scheduler_step, warmup_, steps_.max_steps);
     if (finite) {  // an overflowed fp16 step is skipped, and so is its schedule step (Trainer)
       optimizer_->Step(lr_);
       ++progress_.scheduler_step;
@@ -700,7 +700,7 @@ class FinetuneJob {
   Status AfterStep(const at::Tensor& grad_norm, bool epoch_done) {
     const int64_t step = progress_.global_step;
     if (step % steps_.logging_steps == 0 || (args_.logging_first_step && step == 1)) LogLoss(grad_norm);
-    const bool last_step = step == max_steps_;
+    const bool last_step = step == steps_.max_steps;
     if (!eval_.labels.empty() && ((args_.eval_strategy == "steps" && step % steps_.eval_steps == 0) ||
                                   (args_.eval_strategy == "epoch" && (epoch_done || last_step)))) {
       EvaluateNow(true);
@@ -712,20 +712,20 @@ class FinetuneJob {
       if (writer_) TRAINRT_RETURN_IF_ERROR(writer_->Wait());
       if (group_) group_->Barrier("barrier after the stop checkpoint");
       return Status::Cancelled("stopped by " + std::string(StopSignal() == SIGINT ? "SIGINT" : "SIGTERM") +
-                               " after step " + std::to_string(step) + " of " + std::to_string(max_steps_) + "; " +
+                               " after step " + std::to_string(step) + " of " + std::to_string(steps_.max_steps) + "; " +
                                args_.output_dir + "/checkpoint-" + std::to_string(step) +
                                " is complete: run the same command again to resume");
     }
     if (save_now) TRAINRT_RETURN_IF_ERROR(SaveCheckpoint(/*wait=*/false));
     const auto now = Clock::now();
-    if (main_rank_ && std::chrono::duration<double>(now - last_progress_).count() >= progress_seconds_) {
+    if (main_rank() && std::chrono::duration<double>(now - last_progress_).count() >= progress_seconds_) {
       last_progress_ = now;
       const double elapsed = std::chrono::duration<double>(now - start_).count();
       const double rate = static_cast<double>((step - first_step_) * global_batch_ * ga_) / elapsed;
-      const double eta = elapsed / static_cast<double>(step - first_step_) * static_cast<double>(max_steps_ - step);
+      const double eta = elapsed / static_cast<double>(step - first_step_) * static_cast<double>(steps_.max_steps - step);
       std::fprintf(stderr, "trainrt-finetune: step %lld/%lld (%.0f%%), %.1f samples/s, ETA %d:%02d:%02d\n",
-                   static_cast<long long>(step), static_cast<long long>(max_steps_),
-                   100.0 * static_cast<double>(step) / static_cast<double>(max_steps_), rate,
+                   static_cast<long long>(step), static_cast<long long>(steps_.max_steps),
+                   100.0 * static_cast<double>(step) / static_cast<double>(steps_.max_steps), rate,
                    static_cast<int>(eta) / 3600, static_cast<int>(eta) / 60 % 60, static_cast<int>(eta) % 60);
     }
     return Status::Ok();
@@ -747,7 +747,7 @@ class FinetuneJob {
     }
     line.emplace_back("learning_rate", lr_);
     line.emplace_back("epoch", PyRound(progress_.epoch_progress, 2));
-    if (main_rank_) PrintLine(PythonDictLine(line));
+    if (main_rank()) PrintLine(PythonDictLine(line));
     entry["learning_rate"] = lr_;
     entry["epoch"] = progress_.epoch_progress;
     entry["step"] = step;
@@ -757,16 +757,16 @@ class FinetuneJob {
   // ---- summary, best model, final evaluation, export ----
   Status Finish() {
     const double runtime = std::chrono::duration<double>(Clock::now() - start_).count();
-    const double samples = args_.max_steps > 0 ? static_cast<double>(max_steps_ * global_batch_ * ga_)
+    const double samples = args_.max_steps > 0 ? static_cast<double>(steps_.max_steps * global_batch_ * ga_)
                                                : static_cast<double>(n_) * args_.num_train_epochs;
     LogDict summary = {{"train_runtime", PyRound(runtime, 4)},
                        {"train_samples_per_second", PyRound(samples / runtime, 3)},
-                       {"train_steps_per_second", PyRound(static_cast<double>(max_steps_) / runtime, 3)},
+                       {"train_steps_per_second", PyRound(static_cast<double>(steps_.max_steps) / runtime, 3)},
                        {"total_flos", progress_.total_flos},
                        {"train_loss", progress_.total_loss / std::max<double>(static_cast<double>(progress_.global_step), 0.001)},
                        {"epoch", PyRound(progress_.epoch_progress, 2)}};
     progress_.log_history.push_back(HistoryEntry(summary, progress_.epoch_progress, progress_.global_step));
-    if (main_rank_) {
+    if (main_rank()) {
       PrintLine(PythonDictLine(summary));
       PrintLine(ResultsBlock("train results", summary));
       TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(args_.output_data_dir));
@@ -776,7 +776,7 @@ class FinetuneJob {
     if (args_.load_best_model_at_end && progress_.best_global_step >= 0) TRAINRT_RETURN_IF_ERROR(LoadBestModel());
     if (!eval_.labels.empty()) {
       const LogDict final_metrics = EvaluateNow(false);
-      if (main_rank_) {
+      if (main_rank()) {
         const std::string block = ResultsBlock("eval results", final_metrics);
         PrintLine(block);
         TRAINRT_RETURN_IF_ERROR(
@@ -785,8 +785,8 @@ class FinetuneJob {
     }
     watchdog_.reset();  // the export that follows is one long write, and the other ranks wait for it
     if (args_.bf16 || args_.fp16) at::autocast::set_autocast_enabled(device_.type(), false);
-    std::vector<TensorMap> final_weights = plan_ || main_rank_ ? FullWeights() : std::vector<TensorMap>();
-    if (main_rank_) TRAINRT_RETURN_IF_ERROR(Export(final_weights));
+    std::vector<TensorMap> final_weights = plan_ || main_rank() ? FullWeights() : std::vector<TensorMap>();
+    if (main_rank()) TRAINRT_RETURN_IF_ERROR(Export(final_weights));
     if (group_) group_->Barrier("final barrier");  // rank 0 may serve the store: nobody leaves before it is done
     return Status::Ok();
   }
@@ -794,7 +794,7 @@ class FinetuneJob {
   Status LoadBestModel() {
     const std::string best_path = args_.output_dir + "/checkpoint-" + std::to_string(progress_.best_global_step);
     TensorMap best_weights;
-    if (main_rank_ && runtime::PathExists(best_path)) {
+    if (main_rank() && runtime::PathExists(best_path)) {
       std::fprintf(stderr, "Loading best model from %s (score: %s).\n", best_path.c_str(),
                    PythonDictLine({{"", *progress_.best_metric}}).substr(6).c_str());
       auto best = LoadModelWeights(best_path);
@@ -834,13 +834,13 @@ class FinetuneJob {
     return Status::Ok();
   }
 
+  bool main_rank() const { return dist_.rank == 0; }
+
   const FinetuneArgs& args_;
   const runtime::EnvMap& env_;
 
   // The job: ranks, model, data (LoadModelAndData, JoinProcessGroup).
   DistributedEnv dist_;
-  int rank_ = 0, world_ = 1;
-  bool main_rank_ = true;
   std::string model_path_;
   std::optional<WordPieceTokenizer> tokenizer_;
   ModelConfig config_;
@@ -866,7 +866,7 @@ class FinetuneJob {
   std::optional<size_t> word_embeddings_;   // its index in all_params_, if this rank holds it
   TensorMap param_refs_;
   std::unique_ptr<AdamW> optimizer_;
-  int64_t n_ = 0, global_batch_ = 0, ga_ = 1, updates_per_epoch_ = 1, max_steps_ = 0, num_epochs_ = 0, warmup_ = 0;
+  int64_t n_ = 0, global_batch_ = 0, ga_ = 1, updates_per_epoch_ = 1, warmup_ = 0;
   StepSettings steps_{};
   std::unique_ptr<LossScaler> scaler_;
   DataLayout layout_;
