@@ -368,10 +368,6 @@ runtime::Result<runtime::EnvMap> MpiRankEnvironment(const runtime::EnvMap& inher
   return env;
 }
 
-}  // namespace trainrt::launcher
-
-namespace trainrt::launcher {
-
 int RunMpiRank(const std::vector<std::string>& command, const runtime::EnvMap& env) {
   // The relayed signals and SIGCHLD are held from before the fork, so none is lost; the program
   // gets the usual mask back.

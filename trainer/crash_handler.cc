@@ -14,7 +14,6 @@ constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 void WriteText(const char* text) { (void)!write(STDERR_FILENO, text, strlen(text)); }
 
-// Async-signal-safe but for backtrace(), whose library InstallCrashHandlers loads beforehand.
 void OnCrash(int sig) {
   WriteText("trainrt-finetune: fatal signal ");
   const char* abbrev = sigabbrev_np(sig);
@@ -23,9 +22,7 @@ void OnCrash(int sig) {
   WriteText(" (");
   WriteText(sigdescr_np(sig) != nullptr ? sigdescr_np(sig) : "?");
   WriteText("); the crashing thread's stack (addresses for addr2line):\n");
-  void* frames[64];
-  const int n = backtrace(frames, 64);
-  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  WriteStackTrace();
   WriteText("trainrt-finetune: error: crashed with SIG");
   WriteText(abbrev != nullptr ? abbrev : "?");
   WriteText("\n");
@@ -34,9 +31,19 @@ void OnCrash(int sig) {
 
 }  // namespace
 
-void InstallCrashHandlers() {
+void PrepareStackTraces() {
   void* warm[1];
-  (void)backtrace(warm, 1);  // loads libgcc now, not inside the handler
+  (void)backtrace(warm, 1);
+}
+
+void WriteStackTrace() {
+  void* frames[64];
+  const int n = backtrace(frames, 64);
+  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+}
+
+void InstallCrashHandlers() {
+  PrepareStackTraces();
   // Its own stack, so a stack overflow of the main thread (which runs the loop) can still be
   // reported; other threads have none.
   static char alternate[64 * 1024];

@@ -9,6 +9,12 @@ namespace trainrt::trainer {
 
 void InstallCrashHandlers();
 
+// The calling thread's stack on stderr, as addresses within their binaries (addr2line or gdb turn
+// them into lines): for the crash handler and the stall watchdog. Safe in a signal handler once
+// PrepareStackTraces() has run (it loads the unwinder, which would allocate inside the handler).
+void PrepareStackTraces();
+void WriteStackTrace();
+
 }  // namespace trainrt::trainer
 
 #endif  // TRAINRT_TRAINER_CRASH_HANDLER_H_

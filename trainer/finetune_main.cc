@@ -55,10 +55,8 @@ constexpr char kUsage[] =
     "  --version   the libtorch build and the GPUs it sees\n"
     "Environment: TRAINRT_MALLOC_TUNING=0 keeps glibc's malloc defaults (by default big blocks stay in the heap).\n";
 
-// A failure the launcher reports: one line on stderr, and torchelastic's error file when asked.
 int Fail(const trainrt::runtime::EnvMap& env, const std::string& message) {
-  std::fprintf(stderr, "trainrt-finetune: error: %s\n", message.c_str());
-  trainrt::trainer::WriteErrorFile(env, message);
+  trainrt::trainer::ReportFailure(env, message);
   return 1;
 }
 

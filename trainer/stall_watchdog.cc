@@ -1,12 +1,13 @@
 #include "trainer/stall_watchdog.h"
 
-#include <execinfo.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+
+#include "trainer/crash_handler.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -18,12 +19,9 @@ int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Cl
 const int kStackSignal = SIGRTMIN + 3;
 std::atomic<bool> g_stack_printed{false};
 
-// Runs on the stalled thread: its stack, as addresses within their binaries (addr2line or gdb
-// turns them into lines).
+// Runs on the stalled thread.
 void PrintStack(int) {
-  void* frames[64];
-  const int n = backtrace(frames, 64);
-  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  WriteStackTrace();
   g_stack_printed = true;
 }
 
@@ -32,8 +30,7 @@ void PrintStack(int) {
 StallWatchdog::StallWatchdog(int64_t minimum_seconds, std::function<void(const std::string&)> report)
     : minimum_ns_(minimum_seconds * 1000000000), report_(std::move(report)), beating_thread_(pthread_self()) {
   if (minimum_seconds <= 0) return;
-  void* warm[1];
-  (void)backtrace(warm, 1);  // loads libgcc now, not inside the signal handler
+  PrepareStackTraces();
   struct sigaction sa = {};
   sa.sa_handler = PrintStack;
   sigaction(kStackSignal, &sa, nullptr);

@@ -50,7 +50,8 @@ nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step) {
   return entry;
 }
 
-void WriteErrorFile(const runtime::EnvMap& env, const std::string& message) {
+void ReportFailure(const runtime::EnvMap& env, const std::string& message) {
+  std::fprintf(stderr, "trainrt-finetune: error: %s\n", message.c_str());
   const std::string error_file = runtime::EnvOr(env, "TORCHELASTIC_ERROR_FILE", "");
   if (error_file.empty()) return;
   nlohmann::json j = {{"message", {{"message", "trainrt-finetune: " + message}, {"extraInfo", nlohmann::json::object()}}}};

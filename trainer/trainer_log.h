@@ -25,9 +25,10 @@ std::string PythonDictLine(const LogDict& dict);
 // "***** <title> *****" then "key = value" lines, keys sorted (as the example scripts write them).
 std::string ResultsBlock(const std::string& title, const LogDict& dict);
 
-// torchelastic's error file (TORCHELASTIC_ERROR_FILE, when set), whose message the launcher puts in
-// the failure report.
-void WriteErrorFile(const runtime::EnvMap& env, const std::string& message);
+// A failure the launcher reports: "trainrt-finetune: error: <message>" on stderr, and
+// torchelastic's error file (TORCHELASTIC_ERROR_FILE, when set), whose message the launcher puts
+// in the failure report.
+void ReportFailure(const runtime::EnvMap& env, const std::string& message);
 // A trainer_state.json log_history entry: the values unrounded (but epoch), then epoch and step,
 // as Trainer.log records them.
 nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step);
