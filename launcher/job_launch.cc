@@ -32,7 +32,7 @@ bool LooksSecret(std::string name) {
 }  // namespace
 
 runtime::Result<std::string> HostAddress(const runtime::EnvMap& env, const std::string& host) {
-  const std::string spec = runtime::EnvOr(env, "TRAINRT_HOST_ADDRESSES", "");
+  const std::string spec = runtime::EnvOr(env, names::kHostAddressesEnv, "");
   size_t start = 0;
   while (start < spec.size()) {
     size_t end = spec.find(',', start);
@@ -87,7 +87,7 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
   }
   l.host_name = job.current_host;
   l.log_dir = runtime::JoinPath(job.paths.output_data_dir, "trainrt-logs/" + job.current_host);
-  auto port = runtime::EnvInt(env, "TRAINRT_MASTER_PORT", std::stoi(names::kDefaultMasterPort), 1, 65535,
+  auto port = runtime::EnvInt(env, names::kMasterPortOverrideEnv, std::stoi(names::kDefaultMasterPort), 1, 65535,
                               "a port 1-65535");
   if (!port.ok()) return port.status();
   l.master_port = static_cast<uint16_t>(*port);
@@ -102,8 +102,8 @@ runtime::Result<JobLaunchPlan> PlanJobLaunch(const runtime::JobConfig& job, cons
   // Processes per host: TRAINRT_NPROC_PER_HOST, else sagemaker_mpi_num_of_processes_per_host,
   // else one per GPU, else one per Neuron core (distribution runners only), else one.
   auto processes_per_host = [&](bool neurons_count) -> runtime::Result<int> {
-    if (env.count("TRAINRT_NPROC_PER_HOST")) {
-      return runtime::EnvInt(env, "TRAINRT_NPROC_PER_HOST", 1, 1, 4096, "a positive integer");
+    if (env.count(names::kNprocPerHostEnv)) {
+      return runtime::EnvInt(env, names::kNprocPerHostEnv, 1, 1, 4096, "a positive integer");
     }
     const runtime::PyValue* ppn = job.FrameworkParameter(names::kMpiProcessesPerHostParam);
     if (ppn != nullptr && ppn->Truthy()) {

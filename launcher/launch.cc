@@ -12,6 +12,7 @@
 #include "launcher/tcp_store_server.h"
 #include "runtime/container_paths.h"
 #include "runtime/strings.h"
+#include "runtime/worker_protocol.h"
 
 namespace trainrt::launcher {
 namespace {
@@ -25,16 +26,13 @@ using std::chrono::seconds;
 constexpr int kReportEverySeconds = 15;
 constexpr int kExitBarrierSeconds = 30;
 constexpr int kReportGraceSeconds = 20;  // after SIGKILL of its workers: their leftovers, then the report
-constexpr char kLauncherKeyPrefix[] = "trainrt/";
 
 std::string NodeName(const LaunchOptions& o, int node) {
   if (node < static_cast<int>(o.host_names.size()) && !o.host_names[node].empty()) return o.host_names[node];
   return "node " + std::to_string(node);
 }
 
-std::string Key(int attempt, const std::string& what) {
-  return kLauncherKeyPrefix + ("attempt_" + std::to_string(attempt) + "/" + what);
-}
+std::string Key(int attempt, const std::string& what) { return runtime::worker::AttemptKey(attempt, what); }
 
 // Waits until every node has set Key(attempt, stage/<node>), printing the missing hosts every
 // 15 s. A positive `timeout_seconds` bounds the wait; the error then names the missing hosts. So
@@ -121,21 +119,22 @@ std::vector<WorkerSpec> BuildWorkers(const LaunchOptions& o, int attempt, uint16
     const int rank = o.node_rank * o.nproc_per_node + local;
     runtime::EnvMap env = o.env;
     auto set = [&](const char* k, const std::string& v) { env[k] = v; };
-    set("RANK", std::to_string(rank));
-    set("LOCAL_RANK", std::to_string(local));
-    set("WORLD_SIZE", std::to_string(world));
-    set("LOCAL_WORLD_SIZE", std::to_string(o.nproc_per_node));
-    set("GROUP_RANK", std::to_string(o.node_rank));
-    set("GROUP_WORLD_SIZE", std::to_string(o.nnodes));
-    set("ROLE_RANK", std::to_string(rank));
-    set("ROLE_WORLD_SIZE", std::to_string(world));
-    set("ROLE_NAME", o.role);
-    set("MASTER_ADDR", o.master_addr);
-    set("MASTER_PORT", std::to_string(port));
-    set("TORCHELASTIC_RESTART_COUNT", std::to_string(attempt));
-    set("TORCHELASTIC_MAX_RESTARTS", std::to_string(o.max_restarts));
-    set("TORCHELASTIC_RUN_ID", o.run_id);
-    set("TORCHELASTIC_USE_AGENT_STORE", "True");  // workers connect to our store as clients
+    namespace worker = runtime::worker;
+    set(worker::kRankEnv, std::to_string(rank));
+    set(worker::kLocalRankEnv, std::to_string(local));
+    set(worker::kWorldSizeEnv, std::to_string(world));
+    set(worker::kLocalWorldSizeEnv, std::to_string(o.nproc_per_node));
+    set(worker::kGroupRankEnv, std::to_string(o.node_rank));
+    set(worker::kGroupWorldSizeEnv, std::to_string(o.nnodes));
+    set(worker::kRoleRankEnv, std::to_string(rank));
+    set(worker::kRoleWorldSizeEnv, std::to_string(world));
+    set(worker::kRoleNameEnv, o.role);
+    set(worker::kMasterAddrEnv, o.master_addr);
+    set(worker::kMasterPortEnv, std::to_string(port));
+    set(worker::kRestartCountEnv, std::to_string(attempt));
+    set(worker::kMaxRestartsEnv, std::to_string(o.max_restarts));
+    set(worker::kRunIdEnv, o.run_id);
+    set(worker::kUseAgentStoreEnv, "True");  // workers connect to our store as clients
     if (!env.count("TORCH_NCCL_ASYNC_ERROR_HANDLING")) set("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1");
     if (!env.count("OMP_NUM_THREADS") && o.nproc_per_node > 1) set("OMP_NUM_THREADS", "1");
     WorkerSpec spec;
@@ -147,7 +146,7 @@ std::vector<WorkerSpec> BuildWorkers(const LaunchOptions& o, int attempt, uint16
       const std::string dir = runtime::JoinPath(o.log_dir, "attempt_" + std::to_string(attempt));
       spec.log_file = runtime::JoinPath(dir, "rank_" + std::to_string(rank) + ".log");
       spec.error_file = runtime::JoinPath(dir, std::to_string(local) + "/error.json");
-      set("TORCHELASTIC_ERROR_FILE", spec.error_file);
+      set(worker::kErrorFileEnv, spec.error_file);
     }
     spec.log_prefix = ReplaceAll(ReplaceAll(ReplaceAll(prefix_template, "{host}", o.host_name), "{rank}",
                                             std::to_string(rank)),
@@ -192,7 +191,7 @@ LaunchResult RunLaunch(const LaunchOptions& o) {
   for (int attempt = 0; attempt <= o.max_restarts; ++attempt) {
     result.attempts = attempt + 1;
     // Node 0 clears the workers' keys before it joins: no worker of this attempt can start earlier.
-    if (server != nullptr && attempt > 0) server->DeleteKeysWithout(kLauncherKeyPrefix);
+    if (server != nullptr && attempt > 0) server->DeleteKeysWithout(runtime::worker::kStoreKeyPrefix);
     runtime::Status joined = Barrier(store, o, attempt, "joined", o.host_name, o.rendezvous_timeout_seconds, "to join");
     if (!joined.ok()) return Failed(1, joined.ToString());
 

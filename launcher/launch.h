@@ -13,6 +13,7 @@
 
 #include "launcher/supervisor.h"
 #include "runtime/process_env.h"
+#include "runtime/worker_protocol.h"
 
 namespace trainrt::launcher {
 
@@ -24,7 +25,7 @@ struct LaunchOptions {
   int node_rank = 0;
   int nproc_per_node = 1;
   std::string master_addr = "127.0.0.1";
-  uint16_t master_port = 29500;  // 0 (single node only): any free port
+  uint16_t master_port = runtime::worker::kDefaultMasterPort;  // 0 (single node only): any free port
   int max_restarts = 0;
   std::string run_id = "none";
   std::string role = "default";

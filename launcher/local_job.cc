@@ -18,6 +18,7 @@
 #include <random>
 
 #include "launcher/supervisor.h"
+#include "runtime/contract_names.h"
 #include "runtime/file_util.h"
 #include "runtime/process_env.h"
 #include "runtime/python_json.h"
@@ -27,6 +28,7 @@ namespace trainrt::launcher {
 namespace {
 
 namespace fs = std::filesystem;
+namespace names = runtime::names;
 using runtime::PyValue;
 using runtime::Status;
 using Clock = std::chrono::steady_clock;
@@ -143,7 +145,7 @@ Status LayOut(const LocalJobOptions& o, const std::string& root, const std::vect
     for (const auto& [channel, dir] : o.channels) {
       fs::create_directory_symlink(fs::absolute(StripFileUri(dir)), h.base + "/input/data/" + channel, ec);
       if (ec) return Status::IOError("linking channel " + channel + ": " + ec.message());
-      input.emplace_back(channel, PyValue::MakeDict({{"TrainingInputMode", PyValue::String("File")}}));
+      input.emplace_back(channel, PyValue::MakeDict({{names::kTrainingInputModeKey, PyValue::String("File")}}));
     }
     PyValue::Dict hps = hyperparameters;
     if (!o.entry_point.empty()) {
@@ -151,20 +153,20 @@ Status LayOut(const LocalJobOptions& o, const std::string& root, const std::vect
       if (ec) return Status::IOError("copying " + source_dir + " to " + h.base + "/code: " + ec.message());
       // The SDK mounts local code at /opt/ml/code and points sagemaker_submit_directory there.
       for (auto& [k, v] : hps) {
-        if (k == "sagemaker_submit_directory") v = PyValue::String(runtime::PythonJsonDump(PyValue::String(h.base + "/code")));
+        if (k == names::kSubmitDirParam) v = PyValue::String(runtime::PythonJsonDump(PyValue::String(h.base + "/code")));
       }
     }
     TRAINRT_RETURN_IF_ERROR(WriteJson(h.base + "/input/config/hyperparameters.json", PyValue::MakeDict(hps)));
     TRAINRT_RETURN_IF_ERROR(WriteJson(
         h.base + "/input/config/resourceconfig.json",
-        PyValue::MakeDict({{"current_host", PyValue::String(name)},
-                           {"hosts", PyValue::MakeList(hosts_list)},
-                           {"network_interface_name", PyValue::String("eth0")},
+        PyValue::MakeDict({{names::kCurrentHostKey, PyValue::String(name)},
+                           {names::kHostsKey, PyValue::MakeList(hosts_list)},
+                           {names::kNetworkInterfaceNameKey, PyValue::String(names::kDefaultNetworkInterface)},
                            {"current_instance_type", PyValue::String(o.instance_type)}})));
     TRAINRT_RETURN_IF_ERROR(WriteJson(h.base + "/input/config/inputdataconfig.json", PyValue::MakeDict(input)));
     // What SageMaker writes when the job has a checkpoint config: all hosts share the folder here.
     TRAINRT_RETURN_IF_ERROR(WriteJson(h.base + "/input/config/checkpointconfig.json",
-                                      PyValue::MakeDict({{"LocalPath", PyValue::String(checkpoint_dir)}})));
+                                      PyValue::MakeDict({{names::kLocalPathKey, PyValue::String(checkpoint_dir)}})));
     at.hosts.push_back(h);
   }
   return Status::Ok();
@@ -259,10 +261,10 @@ int RunLocalJob(const LocalJobOptions& given) {
   }
   for (const auto& [k, v] : o.hyperparameters) set_hp(k, EncodeHyperparameter(v));
   if (!o.entry_point.empty()) {
-    set_hp("sagemaker_submit_directory", runtime::PythonJsonDump(PyValue::String("file://" + source_dir)));
-    set_hp("sagemaker_program", runtime::PythonJsonDump(PyValue::String(o.entry_point)));
-    set_hp("sagemaker_container_log_level", "20");
-    set_hp("sagemaker_job_name", runtime::PythonJsonDump(PyValue::String(job_name)));
+    set_hp(names::kSubmitDirParam, runtime::PythonJsonDump(PyValue::String("file://" + source_dir)));
+    set_hp(names::kProgramParam, runtime::PythonJsonDump(PyValue::String(o.entry_point)));
+    set_hp(names::kLogLevelParam, std::to_string(names::kDefaultLogLevel));
+    set_hp(names::kJobNameParam, runtime::PythonJsonDump(PyValue::String(job_name)));
   }
 
   const std::string suffix = RandomSuffix(5);
@@ -299,15 +301,15 @@ int RunLocalJob(const LocalJobOptions& given) {
       // The host's settings replace inherited ones of the same name (a process sees the first of
       // two), and --env replaces both.
       runtime::EnvMap env = runtime::CurrentProcessEnv();
-      env["SAGEMAKER_BASE_DIR"] = at.hosts[i].base;
-      env["TRAINING_JOB_NAME"] = job_name;
-      env["TRAINRT_HOST_ADDRESSES"] = addresses;
-      env["TRAINRT_MASTER_PORT"] = std::to_string(port);
-      env["GLOO_SOCKET_IFNAME"] = env["NCCL_SOCKET_IFNAME"] = "lo";
-      env["TRAINRT_LOG_PREFIX"] = "[rank {rank}] ";
-      if (o.instance_type == "local") {  // SDK local mode gives the container no GPUs: nor do we
-        env["TRAINRT_NUM_GPUS"] = "0";
-        env["CUDA_VISIBLE_DEVICES"] = "";
+      env[names::kBaseDirEnv] = at.hosts[i].base;
+      env[names::kTrainingJobNameEnv] = job_name;
+      env[names::kHostAddressesEnv] = addresses;
+      env[names::kMasterPortOverrideEnv] = std::to_string(port);
+      env[names::kGlooSocketIfnameEnv] = env[names::kNcclSocketIfnameEnv] = "lo";
+      env[names::kLogPrefixEnv] = "[rank {rank}] ";
+      if (o.instance_type == names::kDefaultInstanceType) {  // SDK local mode gives the container no GPUs: nor do we
+        env[names::kNumGpusOverrideEnv] = "0";
+        env[names::kCudaVisibleDevicesEnv] = "";
       }
       for (const auto& kv : o.env) {
         const size_t eq = kv.find('=');

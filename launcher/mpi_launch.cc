@@ -20,14 +20,16 @@
 #include "runtime/contract_names.h"
 #include "runtime/file_util.h"
 #include "runtime/sm_env.h"
+#include "runtime/worker_protocol.h"
 
 namespace trainrt::launcher {
 namespace {
 
 namespace names = runtime::names;
+namespace worker = runtime::worker;
 using Clock = std::chrono::steady_clock;
 constexpr char kSshd[] = "/usr/sbin/sshd";
-constexpr char kVerdictKey[] = "trainrt/mpi/verdict";
+std::string VerdictKey() { return std::string(runtime::worker::kStoreKeyPrefix) + "mpi/verdict"; }
 constexpr int kAckSeconds = 30;
 
 template <size_t N>
@@ -241,13 +243,14 @@ runtime::Result<std::vector<std::string>> MpirunCommand(const runtime::JobConfig
   }
   // What each rank needs to reach the launcher's store; each rank reads its own host's contract
   // (SAGEMAKER_BASE_DIR is deliberately not exported: every host has its own tree).
-  cmd.insert(cmd.end(), {"-x", "MASTER_ADDR=" + l.master_addr, "-x", "MASTER_PORT=" + std::to_string(l.master_port),
-                         "-x", "TORCHELASTIC_USE_AGENT_STORE=True"});
+  cmd.insert(cmd.end(), {"-x", std::string(worker::kMasterAddrEnv) + "=" + l.master_addr, "-x",
+                         std::string(worker::kMasterPortEnv) + "=" + std::to_string(l.master_port), "-x",
+                         std::string(worker::kUseAgentStoreEnv) + "=True"});
   for (const auto& [name, value] : l.env) {
     if (name.rfind("TRAINRT_", 0) == 0) cmd.insert(cmd.end(), {"-x", name});
   }
   if (job.is_modelparallel_enabled.Truthy() || l.env.count(names::kMpParametersEnv)) {
-    const std::string torch_version = runtime::EnvOr(l.env, "SM_DLC_TORCH_VERSION", "");
+    const std::string torch_version = runtime::EnvOr(l.env, names::kDlcTorchVersionEnv, "");
     if (!torch_version.empty()) {
       cmd.insert(cmd.end(), {"-x", "NCCL_PROTO=simple"});
       if (std::atoi(torch_version.c_str()) > 1) cmd.insert(cmd.end(), {"-x", "NCCL_ALGO=ring"});
@@ -281,9 +284,9 @@ LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
     bool told = false;
     auto stop_deadline = Clock::time_point::max();  // once a stop is held: the master must report by then
     while (true) {
-      auto verdict = (*client)->Get(kVerdictKey, std::chrono::seconds(5));
+      auto verdict = (*client)->Get(VerdictKey(), std::chrono::seconds(5));
       if (verdict.ok()) {
-        (void)(*client)->Set("trainrt/mpi/ack/" + std::to_string(l.node_rank), "1");
+        (void)(*client)->Set(std::string(runtime::worker::kStoreKeyPrefix) + "mpi/ack/" + std::to_string(l.node_rank), "1");
         return DecodeVerdict(*verdict);  // the master's word, stop or not, whatever this host was sent
       }
       if (verdict.status().code() != runtime::Status::Code::kCancelled) {
@@ -326,9 +329,9 @@ LaunchResult RunMpiJob(const runtime::JobConfig& job, const LaunchOptions& l,
                                 code == 0 ? outcome->StopSignal() : 0);
   auto client = TcpStoreClient::Connect("127.0.0.1", (*server)->port(), std::chrono::seconds(10));
   if (client.ok() && multi_host) {
-    (void)(*client)->Set(kVerdictKey, EncodeVerdict(result));
+    (void)(*client)->Set(VerdictKey(), EncodeVerdict(result));
     std::vector<std::string> acks;
-    for (int n = 1; n < l.nnodes; ++n) acks.push_back("trainrt/mpi/ack/" + std::to_string(n));
+    for (int n = 1; n < l.nnodes; ++n) acks.push_back(std::string(runtime::worker::kStoreKeyPrefix) + "mpi/ack/" + std::to_string(n));
     (void)(*client)->Wait(acks, std::chrono::seconds(kAckSeconds));
   }
   return result;
@@ -339,10 +342,10 @@ runtime::Result<runtime::EnvMap> MpiRankEnvironment(const runtime::EnvMap& inher
   if (!job.ok()) return job.status();
   runtime::EnvMap env = inherited;
   for (auto& [name, value] : runtime::ProgramEnvironment(*job, inherited)) env[name] = value;
-  const std::pair<const char*, const char*> ranks[] = {{"OMPI_COMM_WORLD_RANK", "RANK"},
-                                                       {"OMPI_COMM_WORLD_LOCAL_RANK", "LOCAL_RANK"},
-                                                       {"OMPI_COMM_WORLD_SIZE", "WORLD_SIZE"},
-                                                       {"OMPI_COMM_WORLD_LOCAL_SIZE", "LOCAL_WORLD_SIZE"}};
+  const std::pair<const char*, const char*> ranks[] = {{worker::kOmpiRankEnv, worker::kRankEnv},
+                                                       {worker::kOmpiLocalRankEnv, worker::kLocalRankEnv},
+                                                       {worker::kOmpiSizeEnv, worker::kWorldSizeEnv},
+                                                       {worker::kOmpiLocalSizeEnv, worker::kLocalWorldSizeEnv}};
   for (const auto& [ompi, torch] : ranks) {
     auto it = inherited.find(ompi);
     if (it == inherited.end()) {
@@ -350,19 +353,19 @@ runtime::Result<runtime::EnvMap> MpiRankEnvironment(const runtime::EnvMap& inher
     }
     env[torch] = it->second;
   }
-  const int rank = std::atoi(env["RANK"].c_str());
-  const int size = std::atoi(env["WORLD_SIZE"].c_str());
-  const int local_size = std::max(1, std::atoi(env["LOCAL_WORLD_SIZE"].c_str()));
-  env["GROUP_RANK"] = std::to_string(rank / local_size);
-  env["GROUP_WORLD_SIZE"] = std::to_string((size + local_size - 1) / local_size);
-  env["ROLE_RANK"] = env["RANK"];
-  env["ROLE_WORLD_SIZE"] = env["WORLD_SIZE"];
-  env.emplace("ROLE_NAME", "default");
-  env.emplace("TORCHELASTIC_RESTART_COUNT", "0");
-  env.emplace("TORCHELASTIC_MAX_RESTARTS", "0");
-  env.emplace("TORCHELASTIC_RUN_ID", job->job_name.value_or("none"));
+  const int rank = std::atoi(env[worker::kRankEnv].c_str());
+  const int size = std::atoi(env[worker::kWorldSizeEnv].c_str());
+  const int local_size = std::max(1, std::atoi(env[worker::kLocalWorldSizeEnv].c_str()));
+  env[worker::kGroupRankEnv] = std::to_string(rank / local_size);
+  env[worker::kGroupWorldSizeEnv] = std::to_string((size + local_size - 1) / local_size);
+  env[worker::kRoleRankEnv] = env[worker::kRankEnv];
+  env[worker::kRoleWorldSizeEnv] = env[worker::kWorldSizeEnv];
+  env.emplace(worker::kRoleNameEnv, "default");
+  env.emplace(worker::kRestartCountEnv, "0");
+  env.emplace(worker::kMaxRestartsEnv, "0");
+  env.emplace(worker::kRunIdEnv, job->job_name.value_or("none"));
   // The launcher's MASTER_ADDR/MASTER_PORT (its store) win over the contract's defaults.
-  for (const char* name : {"MASTER_ADDR", "MASTER_PORT"}) {
+  for (const char* name : {worker::kMasterAddrEnv, worker::kMasterPortEnv}) {
     if (auto it = inherited.find(name); it != inherited.end()) env[name] = it->second;
   }
   return env;

@@ -22,6 +22,7 @@
 
 #include "launcher/log_stream.h"
 #include "runtime/file_util.h"
+#include "runtime/worker_protocol.h"
 
 namespace trainrt::launcher {
 namespace {
@@ -84,12 +85,7 @@ std::string ReadErrorFile(const std::string& path) {
   if (path.empty()) return "";
   auto text = runtime::ReadFileToString(path);
   if (!text.ok()) return "";
-  auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("message")) return "";
-  const auto& m = j["message"];
-  if (m.is_string()) return m.get<std::string>();
-  if (m.is_object() && m.contains("message") && m["message"].is_string()) return m["message"].get<std::string>();
-  return "";
+  return runtime::worker::ErrorFileMessage(*text);
 }
 
 // PIDs whose parent is this process: our children, and orphans reparented to us as subreaper.

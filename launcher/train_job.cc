@@ -118,7 +118,7 @@ Verdict Execute(const EnvMap& env, const std::string& tools_dir) {
     runtime::Status s = IntSetting(env, name, *field);
     if (!s.ok()) return Failure(1, s.ToString());
   }
-  if (auto it = env.find("TRAINRT_LOG_PREFIX"); it != env.end()) launch.log_prefix = it->second;
+  if (auto it = env.find(runtime::names::kLogPrefixEnv); it != env.end()) launch.log_prefix = it->second;
 
   Verdict installed = InstallDependencies(*program, python, launch);
   if (installed.code != 0) return installed;

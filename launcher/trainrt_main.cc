@@ -73,7 +73,7 @@ struct LaunchArgs {
   int node_rank = 0;
   std::string nproc_per_node = "1";
   std::string master_addr = "127.0.0.1";
-  int master_port = 29500;
+  int master_port = trainrt::runtime::worker::kDefaultMasterPort;
   int max_restarts = 0;
   int rdzv_timeout = 300;
   int grace = 30;

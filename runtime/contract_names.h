@@ -16,11 +16,19 @@ inline constexpr char kProgramEnv[] = "SAGEMAKER_PROGRAM";
 inline constexpr char kTrainingModuleEnv[] = "SAGEMAKER_TRAINING_MODULE";
 inline constexpr char kTrainingJobNameEnv[] = "TRAINING_JOB_NAME";
 inline constexpr char kMpParametersEnv[] = "SM_HP_MP_PARAMETERS";
+inline constexpr char kDlcTorchVersionEnv[] = "SM_DLC_TORCH_VERSION";
 inline constexpr char kAwsRegionEnv[] = "AWS_REGION";
 inline constexpr char kAwsDefaultRegionEnv[] = "AWS_DEFAULT_REGION";
 inline constexpr char kStudioLocalModeEnv[] = "SM_STUDIO_LOCAL_MODE";
 // trainrt's own overrides (tests, containers without NVML).
 inline constexpr char kNumGpusOverrideEnv[] = "TRAINRT_NUM_GPUS";
+// trainrt's launch settings, which `trainrt local` hands the `train` of each simulated host.
+inline constexpr char kHostAddressesEnv[] = "TRAINRT_HOST_ADDRESSES";  // name=address,...
+inline constexpr char kMasterPortOverrideEnv[] = "TRAINRT_MASTER_PORT";
+inline constexpr char kLogPrefixEnv[] = "TRAINRT_LOG_PREFIX";
+inline constexpr char kNprocPerHostEnv[] = "TRAINRT_NPROC_PER_HOST";
+inline constexpr char kGlooSocketIfnameEnv[] = "GLOO_SOCKET_IFNAME";
+inline constexpr char kCudaVisibleDevicesEnv[] = "CUDA_VISIBLE_DEVICES";
 inline constexpr char kNumCpusOverrideEnv[] = "TRAINRT_NUM_CPUS";
 inline constexpr char kNumNeuronsOverrideEnv[] = "TRAINRT_NUM_NEURONS";
 
@@ -36,6 +44,12 @@ inline constexpr char kNcclSocketIfnameEnv[] = "NCCL_SOCKET_IFNAME";
 inline constexpr char kNcclIbDisableEnv[] = "NCCL_IB_DISABLE";
 inline constexpr char kNcclDebugEnv[] = "NCCL_DEBUG";
 inline constexpr char kSmPrefix[] = "SM_";
+// The SM_* variables the built-in fine-tuner reads (sm_env.cc makes them as SM_ + the key).
+inline constexpr char kModelDirEnv[] = "SM_MODEL_DIR";
+inline constexpr char kOutputDataDirEnv[] = "SM_OUTPUT_DATA_DIR";
+inline constexpr char kChannelEnvPrefix[] = "SM_CHANNEL_";  // + the channel's name upper-cased
+inline constexpr char kDefaultModelDir[] = "/opt/ml/model";
+inline constexpr char kDefaultOutputDataDir[] = "/opt/ml/output/data";
 
 // Files under the base directory.
 inline constexpr char kHyperparametersFile[] = "hyperparameters.json";

@@ -178,22 +178,23 @@ Status LoadHyperparameters(const std::string& file, JobConfig& job) {
   return Status::Ok();
 }
 
-Status ReadCheckpointConfig(const std::string& file, JobConfig& job) {
-  job.checkpoint.local_path = names::kDefaultCheckpointDir;
-  if (!PathExists(file)) return Status::Ok();
+Result<CheckpointConfig> ReadCheckpointConfig(const std::string& file) {
+  CheckpointConfig checkpoint;
+  checkpoint.local_path = names::kDefaultCheckpointDir;
+  if (!PathExists(file)) return checkpoint;
   auto cc = ReadJsonObjectFile(file);
   if (!cc.ok()) return cc.status();
-  job.checkpoint.present = true;
+  checkpoint.present = true;
   auto local = StringField(file, *cc, names::kLocalPathKey, std::string(names::kDefaultCheckpointDir));
   if (!local.ok()) return local.status();
   if (local->empty() || (*local)[0] != '/') {
     return Status::InvalidArgument(file + ": key 'LocalPath': expected an absolute path, got '" + *local + "'");
   }
-  job.checkpoint.local_path = *local;
+  checkpoint.local_path = *local;
   auto s3 = StringField(file, *cc, names::kS3UriKey, std::string());
   if (!s3.ok()) return s3.status();
-  job.checkpoint.s3_uri = *s3;
-  return Status::Ok();
+  checkpoint.s3_uri = *s3;
+  return checkpoint;
 }
 
 const PyValue* FindIn(const PyValue::Dict& dict, const std::string& key) {
@@ -293,7 +294,9 @@ Result<JobConfig> JobConfig::Load(const EnvMap& env, const std::optional<DeviceC
   TRAINRT_RETURN_IF_ERROR(LoadResourceConfig(rc_file, job));
   TRAINRT_RETURN_IF_ERROR(LoadInputDataConfig(idc_file, job));
   TRAINRT_RETURN_IF_ERROR(LoadHyperparameters(hp_file, job));
-  TRAINRT_RETURN_IF_ERROR(ReadCheckpointConfig(job.paths.ConfigFile(names::kCheckpointConfigFile), job));
+  auto checkpoint = LoadCheckpointConfig(job.paths);
+  if (!checkpoint.ok()) return checkpoint.status();
+  job.checkpoint = std::move(*checkpoint);
   TRAINRT_RETURN_IF_ERROR(DeriveDistribution(hp_file, job));
   DeriveProgram(env, job);
   DeriveEnvironmentFacts(env, job);
@@ -312,9 +315,7 @@ bool JobConfig::DistributionEnabled() const { return Contains(distribution_insta
 const PyValue* JobConfig::FrameworkParameter(const std::string& name) const { return FindIn(framework_parameters, name); }
 
 Result<CheckpointConfig> LoadCheckpointConfig(const ContainerPaths& paths) {
-  JobConfig job;
-  TRAINRT_RETURN_IF_ERROR(ReadCheckpointConfig(paths.ConfigFile(names::kCheckpointConfigFile), job));
-  return job.checkpoint;
+  return ReadCheckpointConfig(paths.ConfigFile(names::kCheckpointConfigFile));
 }
 
 }  // namespace trainrt::runtime

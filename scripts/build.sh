@@ -4,5 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TRAINRT_BUILD_DIR:-$root/build}
-cmake -S "$root" -B "$build" -G Ninja "$@" >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+mkdir -p "$build"
+# The configure log stays inside the build folder (ignored), never beside the sources.
+cmake -S "$root" -B "$build" -G Ninja "$@" >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" --parallel "$(nproc)"

@@ -1,5 +1,5 @@
-// Evaluate: the eval pass Trainer.evaluate runs (loss, accuracy, F1, precision, recall, runtime),
-// also under data parallel (rows sharded over the replicas) and pipelines (the last stage's logits),
+// Evaluate: the eval pass Trainer.evaluate runs (eval_loss, the task's metrics, runtime), also
+// under data parallel (rows sharded over the replicas) and pipelines (the last stage's outputs),
 // every rank ending with the metrics of the whole set.
 #ifndef TRAINRT_TRAINER_EVALUATE_H_
 #define TRAINRT_TRAINER_EVALUATE_H_
@@ -12,17 +12,24 @@
 #include "trainer/data/batching.h"
 #include "trainer/distributed/collectives.h"
 #include "trainer/distributed/pipeline.h"
-#include "trainer/model/sequence_classifier.h"
+#include "trainer/model/model.h"
+#include "trainer/task/task.h"
 #include "trainer/trainer_log.h"
 
 namespace trainrt::trainer {
 
-// Replica `shard` of `shards` takes rows shard, shard + shards, ...; its predictions go to every
-// rank through one all-reduce over `group` (nullptr: one process). `pipeline` nullptr: the whole
-// model is here. The model is left in training mode.
-LogDict Evaluate(SequenceClassifier& model, const EncodedSet& set, int64_t batch_size, int64_t num_labels,
-                 int32_t pad_id, const c10::Device& device, Collectives* group, int shard, int shards,
-                 PipelineRunner* pipeline, const std::function<void()>& after_batch = [] {});
+struct EvalOptions {
+  int64_t batch_size = 8;
+  int32_t pad_id = 0;
+  c10::Device device{c10::kCPU};
+  Collectives* group = nullptr;  // the ranks the rows are sharded over; nullptr: one process
+  int shard = 0, shards = 1;     // replica `shard` of `shards` takes rows shard, shard + shards, ...
+  PipelineRunner* pipeline = nullptr;  // nullptr: the whole model is here
+  std::function<void()> after_batch = [] {};
+};
+
+// The model is left in training mode.
+LogDict Evaluate(Model& model, const Task& task, const EncodedSet& set, const EvalOptions& options);
 
 }  // namespace trainrt::trainer
 

@@ -95,11 +95,12 @@ Status ParseMpParameters(const std::string& text, const std::string& source, Pip
 
 Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, const runtime::EnvMap& env) {
   FinetuneArgs a;
-  a.model_dir = runtime::EnvOr(env, "SM_MODEL_DIR", "/opt/ml/model");
-  a.training_dir = runtime::EnvOr(env, "SM_CHANNEL_TRAIN", "");
-  a.test_dir = runtime::EnvOr(env, "SM_CHANNEL_TEST", "");
-  a.output_data_dir = runtime::EnvOr(env, "SM_OUTPUT_DATA_DIR", "/opt/ml/output/data");
-  a.model_name_or_path = runtime::EnvOr(env, "SM_CHANNEL_MODEL", "");
+  namespace names = runtime::names;
+  a.model_dir = runtime::EnvOr(env, names::kModelDirEnv, names::kDefaultModelDir);
+  a.training_dir = runtime::EnvOr(env, std::string(names::kChannelEnvPrefix) + "TRAIN", "");
+  a.test_dir = runtime::EnvOr(env, std::string(names::kChannelEnvPrefix) + "TEST", "");
+  a.output_data_dir = runtime::EnvOr(env, names::kOutputDataDirEnv, names::kDefaultOutputDataDir);
+  a.model_name_or_path = runtime::EnvOr(env, std::string(names::kChannelEnvPrefix) + "MODEL", "");
 
   std::map<std::string, std::pair<const char*, Setter>> options;  // name -> (expected, setter)
   auto text = [&](std::string& field) { return std::make_pair("a value", Setter([&field](const std::string& v) { field = v; return true; })); };
@@ -210,7 +211,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
                                    "logging_steps > 0 expected");
   }
   if (a.bf16 && a.fp16) return Status::InvalidArgument("arguments --bf16 and --fp16: choose one");
-  if (const std::string env_mp = runtime::EnvOr(env, "SM_HP_MP_PARAMETERS", ""); !env_mp.empty() && mp_parameters.empty()) {
+  if (const std::string env_mp = runtime::EnvOr(env, runtime::names::kMpParametersEnv, ""); !env_mp.empty() && mp_parameters.empty()) {
     TRAINRT_RETURN_IF_ERROR(ParseMpParameters(env_mp, "SM_HP_MP_PARAMETERS", a.pipeline, a.ignored));
   }
   if (!mp_parameters.empty()) TRAINRT_RETURN_IF_ERROR(ParseMpParameters(mp_parameters, "--mp_parameters", a.pipeline, a.ignored));
@@ -225,6 +226,24 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
     return Status::InvalidArgument("argument --stall_timeout: expected seconds from 0 (never) to 2592000 (30 days)");
   }
   if (a.save_steps <= 0) return Status::InvalidArgument("argument --save_steps: expected a number > 0");
+  auto collective_timeout =
+      runtime::EnvInt(env, "TRAINRT_COLLECTIVE_TIMEOUT_SECONDS", 600, 1, 86400, "seconds from 1 to 86400");
+  if (!collective_timeout.ok()) return collective_timeout.status();
+  a.collective_timeout = a.ddp_timeout > 0 ? a.ddp_timeout : *collective_timeout;
+  if (a.stall_timeout < 0) {
+    auto stall = runtime::EnvInt(env, "TRAINRT_STALL_SECONDS", 600, 0, 86400 * 30, "seconds (0: never)");
+    if (!stall.ok()) return stall.status();
+    a.stall_timeout = *stall;
+  }
+  // From SIGTERM to a forced exit: inside the launcher's 90 s grace and SageMaker's 120 s.
+  auto stop_deadline = runtime::EnvInt(env, "TRAINRT_STOP_DEADLINE_SECONDS", 85, 1, 3600, "seconds from 1 to 3600");
+  if (!stop_deadline.ok()) return stop_deadline.status();
+  a.stop_deadline = *stop_deadline;
+  if (const std::string progress = runtime::EnvOr(env, "TRAINRT_PROGRESS_SECONDS", ""); !progress.empty()) {
+    if (!ParseDouble(progress, a.progress_seconds) || !(a.progress_seconds > 0)) {
+      return Status::InvalidArgument("TRAINRT_PROGRESS_SECONDS='" + progress + "': expected seconds > 0");
+    }
+  }
   if (a.load_best_model_at_end) {
     if (a.eval_strategy == "no" || a.save_strategy != a.eval_strategy) {
       return Status::InvalidArgument("argument --load_best_model_at_end=True: needs --eval_strategy steps or epoch, "

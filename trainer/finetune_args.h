@@ -1,7 +1,8 @@
 // FinetuneArgs: trainrt-finetune's settings, parsed from the `--name value` arguments SageMaker
 // passes (every hyperparameter of the job). Accepts the seed script's spellings and Hugging Face
 // TrainingArguments' names with TrainingArguments' defaults; booleans take True/False; unknown
-// arguments are reported once and ignored. Paths default to the SM_* variables.
+// arguments are reported once and ignored. Paths default to the SM_* variables, and trainrt's
+// TRAINRT_* settings for the fine-tuner are read here too: every setting is read once.
 #ifndef TRAINRT_TRAINER_FINETUNE_ARGS_H_
 #define TRAINRT_TRAINER_FINETUNE_ARGS_H_
 
@@ -49,8 +50,12 @@ struct FinetuneArgs {
   std::string resume_from_checkpoint = "auto";  // auto | True | False | a checkpoint folder
   bool load_best_model_at_end = false;
   std::string metric_for_best_model;
-  int64_t ddp_timeout = 0;              // seconds per collective; 0: TRAINRT_COLLECTIVE_TIMEOUT_SECONDS, else 600
-  int64_t stall_timeout = -1;           // seconds without progress; -1: TRAINRT_STALL_SECONDS, else 600; 0: never
+  int64_t ddp_timeout = 0;              // seconds per collective as given; 0: not given
+  int64_t stall_timeout = -1;           // seconds without progress; given, else TRAINRT_STALL_SECONDS, else 600; 0: never
+  // trainrt's own settings, from the environment (resolved by Parse).
+  int64_t collective_timeout = 600;     // seconds per collective: --ddp_timeout, else TRAINRT_COLLECTIVE_TIMEOUT_SECONDS
+  int64_t stop_deadline = 85;           // TRAINRT_STOP_DEADLINE_SECONDS: from SIGTERM to a forced exit
+  double progress_seconds = 30;         // TRAINRT_PROGRESS_SECONDS: between the progress lines on stderr
   int64_t seed = 42;
   int64_t max_seq_length = 512;         // --max_length too; capped by the model's max positions
   bool bf16 = false;

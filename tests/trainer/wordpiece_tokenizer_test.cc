@@ -1,5 +1,5 @@
-// Token ids identical to Hugging Face `tokenizers` on the corpus of scripts/tokenizer/gen_golden.py,
-// from tokenizer.json and from the vocab.txt fallback.
+// Token ids (and type ids, masks, word ids) identical to Hugging Face `tokenizers` on the corpus of
+// scripts/tokenizer/gen_golden.py, from tokenizer.json and from the vocab.txt fallback.
 #include "trainer/tokenizer/wordpiece_tokenizer.h"
 
 #include <cstdlib>
@@ -34,6 +34,7 @@ void ExpectParity(const WordPieceTokenizer& tok) {
     EXPECT_EQ(e.input_ids, c["ids"].get<std::vector<int32_t>>()) << what;
     EXPECT_EQ(e.token_type_ids, c["type_ids"].get<std::vector<int32_t>>()) << what;
     EXPECT_EQ(e.attention_mask, c["attention_mask"].get<std::vector<int32_t>>()) << what;
+    EXPECT_EQ(e.word_ids, c["word_ids"].get<std::vector<int32_t>>()) << what;
   }
 }
 

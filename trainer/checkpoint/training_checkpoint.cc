@@ -73,8 +73,8 @@ Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path) {
   return c;
 }
 
-CheckpointWriter::CheckpointWriter(std::string dir, ModelFilesInfo info, int64_t save_total_limit)
-    : dir_(std::move(dir)), info_(info), save_total_limit_(save_total_limit) {}
+CheckpointWriter::CheckpointWriter(std::string dir, ModelFiles files, int64_t save_total_limit)
+    : dir_(std::move(dir)), files_(std::move(files)), save_total_limit_(save_total_limit) {}
 
 CheckpointWriter::~CheckpointWriter() { (void)Wait(); }
 
@@ -102,8 +102,7 @@ Status CheckpointWriter::Write(const CheckpointSnapshot& snapshot) {
   auto staging = BeginCheckpoint(dir_, snapshot.step);
   if (!staging.ok()) return staging.status();
   const std::string& d = *staging;
-  TRAINRT_RETURN_IF_ERROR(ExportModel(d, snapshot.model, info_.architecture, *info_.config, *info_.label_names,
-                                      *info_.tokenizer, info_.tokenizer_dir));
+  TRAINRT_RETURN_IF_ERROR(ExportModel(d, snapshot.model, files_));
   TRAINRT_RETURN_IF_ERROR(WriteSafetensors(d + "/" + kOptimizerFile, snapshot.optimizer, {{"format", "trainrt-adamw"}}));
   TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainerStateFile, HfJsonText(snapshot.trainer_state)));
   TRAINRT_RETURN_IF_ERROR(runtime::WriteFileAtomically(d + "/" + kTrainrtStateFile, HfJsonText(snapshot.trainrt_state)));

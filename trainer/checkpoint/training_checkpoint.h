@@ -19,20 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/status.h"
-#include "trainer/model/model_config.h"
+#include "trainer/export_model.h"
 #include "trainer/model/safetensors.h"
-#include "trainer/tokenizer/wordpiece_tokenizer.h"
 
 namespace trainrt::trainer {
-
-// Everything that is the same on every rank and describes the model files.
-struct ModelFilesInfo {
-  std::string architecture;
-  const ModelConfig* config = nullptr;
-  const std::vector<std::string>* label_names = nullptr;
-  const WordPieceTokenizer* tokenizer = nullptr;
-  std::string tokenizer_dir;
-};
 
 // Data parallel: rank 0 writes the whole checkpoint (the replicas' model and optimizer are
 // identical; the other ranks' RNG states are gathered to it), so only one host's disk needs to
@@ -61,7 +51,7 @@ runtime::Result<LoadedCheckpoint> LoadTrainingCheckpoint(const std::string& path
 
 class CheckpointWriter {
  public:
-  CheckpointWriter(std::string dir, ModelFilesInfo info, int64_t save_total_limit);
+  CheckpointWriter(std::string dir, ModelFiles files, int64_t save_total_limit);
   ~CheckpointWriter();  // waits for a write in flight
   CheckpointWriter(const CheckpointWriter&) = delete;
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;
@@ -78,7 +68,7 @@ class CheckpointWriter {
   runtime::Status Write(const CheckpointSnapshot& snapshot);
 
   std::string dir_;
-  ModelFilesInfo info_;
+  ModelFiles files_;
   int64_t save_total_limit_;
   int64_t best_step_ = -1;
   uint64_t last_bytes_ = 0;

@@ -8,58 +8,50 @@
 
 namespace trainrt::trainer {
 
-EncodedSet Encode(const std::vector<TextExample>& examples, const LabelMap& labels, const WordPieceTokenizer& tokenizer,
-                  int max_length) {
-  EncodedSet set;
-  EncodeOptions options;
-  options.max_length = max_length;
-  for (const TextExample& ex : examples) {
-    if (!ex.input_ids.empty()) {  // pre-tokenized: keep the ids, cut to max_length
-      Encoding e;
-      e.input_ids.assign(ex.input_ids.begin(),
-                         ex.input_ids.begin() + std::min<std::ptrdiff_t>(max_length, ex.input_ids.size()));
-      if (ex.attention_mask.empty()) {
-        e.attention_mask.assign(e.input_ids.size(), 1);
-      } else {
-        e.attention_mask.assign(ex.attention_mask.begin(), ex.attention_mask.begin() + e.input_ids.size());
-      }
-      e.token_type_ids.assign(e.input_ids.size(), 0);
-      set.inputs.push_back(std::move(e));
-    } else {
-      set.inputs.push_back(tokenizer.Encode(ex.text, ex.pair ? std::optional<std::string_view>(*ex.pair) : std::nullopt,
-                                            options));
-    }
-    set.labels.push_back(labels.ids.at(ex.label));
-  }
-  return set;
+int64_t EncodedSet::TargetCount(size_t i) const {
+  if (token_labels.empty()) return labels[i] == kIgnoreIndex ? 0 : 1;
+  int64_t n = 0;
+  for (int32_t label : token_labels[i]) n += label != kIgnoreIndex;
+  return n;
 }
 
 Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t pad_id, const c10::Device& device) {
   size_t longest = 0;
   for (int64_t i : index) longest = std::max(longest, set.inputs[static_cast<size_t>(i)].input_ids.size());
   const int64_t b = static_cast<int64_t>(index.size()), l = static_cast<int64_t>(longest);
+  const bool token_level = !set.token_labels.empty();
   at::Tensor ids = at::full({b, l}, pad_id, at::kLong), mask = at::zeros({b, l}, at::kLong),
-             types = at::zeros({b, l}, at::kLong), labels = at::empty({b}, at::kLong);
+             types = at::zeros({b, l}, at::kLong);
+  at::Tensor labels = token_level ? at::full({b, l}, kIgnoreIndex, at::kLong) : at::empty({b}, at::kLong);
   auto ids_a = ids.accessor<int64_t, 2>(), mask_a = mask.accessor<int64_t, 2>(), types_a = types.accessor<int64_t, 2>();
-  auto labels_a = labels.accessor<int64_t, 1>();
+  Batch batch;
   for (int64_t r = 0; r < b; ++r) {
-    const Encoding& e = set.inputs[static_cast<size_t>(index[static_cast<size_t>(r)])];
+    const size_t row = static_cast<size_t>(index[static_cast<size_t>(r)]);
+    const Encoding& e = set.inputs[row];
     for (size_t t = 0; t < e.input_ids.size(); ++t) {
       ids_a[r][static_cast<int64_t>(t)] = e.input_ids[t];
       mask_a[r][static_cast<int64_t>(t)] = e.attention_mask[t];
       types_a[r][static_cast<int64_t>(t)] = e.token_type_ids[t];
     }
-    labels_a[r] = set.labels[static_cast<size_t>(index[static_cast<size_t>(r)])];
+    if (token_level) {
+      auto labels_a = labels.accessor<int64_t, 2>();
+      for (size_t t = 0; t < set.token_labels[row].size(); ++t) labels_a[r][static_cast<int64_t>(t)] = set.token_labels[row][t];
+    } else {
+      labels.accessor<int64_t, 1>()[r] = set.labels[row];
+    }
+    batch.targets += set.TargetCount(row);
   }
   const bool pin = device.is_cuda();
   auto move = [&](const at::Tensor& t) { return (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin); };
-  return {move(ids), move(mask), move(types), move(labels)};
+  batch.inputs = {move(ids), move(mask), move(types)};
+  batch.labels = move(labels);
+  return batch;
 }
 
 std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
                                                bool group_by_length, int rank, int world_size) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed + epoch));
-  at::Tensor perm = at::randperm(static_cast<int64_t>(set.labels.size()), gen, at::kLong);
+  at::Tensor perm = at::randperm(static_cast<int64_t>(set.size()), gen, at::kLong);
   std::vector<int64_t> order(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + perm.numel());
   if (group_by_length) {
     // Windows of 50 global batches, so N ranks group as one process with N times the batch does.
@@ -85,6 +77,19 @@ std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t ba
                          order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + batch_size)));
   }
   return batches;
+}
+
+std::vector<int64_t> StepTargetCounts(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
+                                      bool group_by_length, int world_size) {
+  std::vector<int64_t> counts;
+  for (int rank = 0; rank < world_size; ++rank) {
+    const auto batches = EpochBatches(set, batch_size, seed, epoch, group_by_length, rank, world_size);
+    counts.resize(std::max(counts.size(), batches.size()), 0);
+    for (size_t b = 0; b < batches.size(); ++b) {
+      for (int64_t i : batches[b]) counts[b] += set.TargetCount(static_cast<size_t>(i));
+    }
+  }
+  return counts;
 }
 
 }  // namespace trainrt::trainer

@@ -1,6 +1,6 @@
-// From examples to batches: tokenized examples (EncodedSet), an epoch's batch order (Trainer's
-// randperm(N) seeded seed + epoch, optionally grouped by length), and collation into padded
-// tensors on the training device.
+// From encoded examples to batches: an epoch's batch order (Trainer's randperm(N) seeded
+// seed + epoch, optionally grouped by length), sharded over data-parallel ranks, and collation
+// into padded tensors on the training device. Tasks make the EncodedSet (task/task.h).
 #ifndef TRAINRT_TRAINER_DATA_BATCHING_H_
 #define TRAINRT_TRAINER_DATA_BATCHING_H_
 
@@ -10,25 +10,34 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
-#include "trainer/data/text_classification_data.h"
-#include "trainer/tokenizer/wordpiece_tokenizer.h"
+#include "trainer/model/model.h"
+#include "trainer/tokenizer/tokenizer.h"
 
 namespace trainrt::trainer {
 
-struct EncodedSet {
-  std::vector<Encoding> inputs;  // unpadded
-  std::vector<int64_t> labels;
-};
+// Label id of positions that teach nothing (padding, prompts): torch's ignore_index.
+inline constexpr int32_t kIgnoreIndex = -100;
 
-// Tokenizes text rows (pre-tokenized rows keep their ids), cut to `max_length`.
-EncodedSet Encode(const std::vector<TextExample>& examples, const LabelMap& labels, const WordPieceTokenizer& tokenizer,
-                  int max_length);
+// A task's examples, encoded. Targets are one label per example (sequence-level tasks) or one per
+// input id (token-level tasks, kIgnoreIndex where nothing is learned).
+struct EncodedSet {
+  std::vector<Encoding> inputs;                    // unpadded
+  std::vector<int64_t> labels;                     // sequence-level: one per example
+  std::vector<std::vector<int32_t>> token_labels;  // token-level: one per input id
+
+  size_t size() const { return inputs.size(); }
+  // How many targets example `i` has (labels that are not kIgnoreIndex).
+  int64_t TargetCount(size_t i) const;
+};
 
 struct Batch {
-  at::Tensor input_ids, attention_mask, token_type_ids, labels;  // [B, L] x3 (padded to the longest), [B]
+  ModelInputs inputs;  // [B, T] each, padded to the longest row
+  at::Tensor labels;   // [B] (sequence-level) or [B, T] (token-level, kIgnoreIndex on padding)
+  int64_t targets = 0;  // labels that are not kIgnoreIndex
 };
 
-// The rows `index` of `set`, padded to the longest, on `device` (through pinned memory for CUDA).
+// The rows `index` of `set`, padded with `pad_id` to the longest, on `device` (through pinned
+// memory for CUDA).
 Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t pad_id, const c10::Device& device);
 
 // Epoch `epoch`'s batches: randperm(N) from a CPU generator seeded seed + epoch, cut into batches.
@@ -39,6 +48,12 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
 // world_size times the batch.
 std::vector<std::vector<int64_t>> EpochBatches(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
                                                bool group_by_length, int rank = 0, int world_size = 1);
+
+// The targets of each of an epoch's batch steps over all `world_size` ranks: element b counts
+// the targets of batch b of every rank. Computed on the host from the same orders every rank
+// draws, so the loss divisor of an accumulation window needs no communication.
+std::vector<int64_t> StepTargetCounts(const EncodedSet& set, int64_t batch_size, int64_t seed, int64_t epoch,
+                                      bool group_by_length, int world_size);
 
 }  // namespace trainrt::trainer
 

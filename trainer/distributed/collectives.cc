@@ -17,7 +17,6 @@
 namespace trainrt::trainer {
 namespace {
 
-constexpr char kStorePrefix[] = "trainrt/finetune";
 constexpr auto kReportWait = std::chrono::seconds(3);  // for the other ranks' failure reports
 
 std::string Now() {
@@ -51,7 +50,9 @@ runtime::Result<std::unique_ptr<Collectives>> Collectives::Connect(const Distrib
     options.waitWorkers = false;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
     auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
-    c->store_ = c10::make_intrusive<c10d::PrefixStore>(kStorePrefix, tcp);
+    // The fine-tuner's keys (c10d's too) in the launcher/worker namespace, per restart attempt: a
+    // restarted job never reads the keys of the attempt before (a stop agreement, say).
+    c->store_ = c10::make_intrusive<c10d::PrefixStore>(runtime::worker::WorkerKey(env.restart_count, "finetune"), tcp);
     c->backend_ = c->CreateBackend();
   } catch (const std::exception& e) {
     return runtime::Status::IOError("joining the process group (rank " + std::to_string(env.rank) + " of " +

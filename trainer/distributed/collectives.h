@@ -41,6 +41,7 @@ class Collectives {
 
   int rank() const { return rank_; }
   int size() const { return size_; }
+  bool cuda() const { return cuda_; }  // NCCL (else Gloo)
   // The training step collectives belong to, for error messages.
   void set_step(int64_t step) { step_ = step; }
 

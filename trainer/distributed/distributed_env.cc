@@ -2,21 +2,25 @@
 
 #include <climits>
 
+#include "runtime/worker_protocol.h"
+
 namespace trainrt::trainer {
+
+namespace worker = runtime::worker;
 
 runtime::Result<DistributedEnv> ReadDistributedEnv(const runtime::EnvMap& env) {
   DistributedEnv d;
-  const bool torchrun = env.count("WORLD_SIZE") > 0;
-  const bool mpi = !torchrun && env.count("OMPI_COMM_WORLD_SIZE") > 0;
+  const bool torchrun = env.count(worker::kWorldSizeEnv) > 0;
+  const bool mpi = !torchrun && env.count(worker::kOmpiSizeEnv) > 0;
   if (!torchrun && !mpi) {
     d.source = "single process";
     return d;
   }
   d.source = torchrun ? "torchrun variables" : "OpenMPI variables";
-  const char* world = torchrun ? "WORLD_SIZE" : "OMPI_COMM_WORLD_SIZE";
-  const char* rank = torchrun ? "RANK" : "OMPI_COMM_WORLD_RANK";
-  const char* local_rank = torchrun ? "LOCAL_RANK" : "OMPI_COMM_WORLD_LOCAL_RANK";
-  const char* local_world = torchrun ? "LOCAL_WORLD_SIZE" : "OMPI_COMM_WORLD_LOCAL_SIZE";
+  const char* world = torchrun ? worker::kWorldSizeEnv : worker::kOmpiSizeEnv;
+  const char* rank = torchrun ? worker::kRankEnv : worker::kOmpiRankEnv;
+  const char* local_rank = torchrun ? worker::kLocalRankEnv : worker::kOmpiLocalRankEnv;
+  const char* local_world = torchrun ? worker::kLocalWorldSizeEnv : worker::kOmpiLocalSizeEnv;
   auto w = runtime::EnvInt(env, world, 1, 1, INT_MAX, "a positive integer");
   if (!w.ok()) return w.status();
   d.world_size = *w;
@@ -30,13 +34,16 @@ runtime::Result<DistributedEnv> ReadDistributedEnv(const runtime::EnvMap& env) {
                             "an integer below the local world size " + std::to_string(d.local_world_size));
   if (!lr.ok()) return lr.status();
   d.local_rank = *lr;
-  d.master_addr = runtime::EnvOr(env, "MASTER_ADDR", d.world_size == d.local_world_size ? "127.0.0.1" : "");
+  d.master_addr = runtime::EnvOr(env, worker::kMasterAddrEnv, d.world_size == d.local_world_size ? "127.0.0.1" : "");
   if (d.master_addr.empty()) return runtime::Status::InvalidArgument("MASTER_ADDR: required when ranks span hosts");
-  auto port = runtime::EnvInt(env, "MASTER_PORT", 29500, 1, 65535, "a port from 1 to 65535");
+  auto port = runtime::EnvInt(env, worker::kMasterPortEnv, worker::kDefaultMasterPort, 1, 65535, "a port from 1 to 65535");
   if (!port.ok()) return port.status();
   d.master_port = *port;
-  const std::string agent = runtime::EnvOr(env, "TORCHELASTIC_USE_AGENT_STORE", "");
+  const std::string agent = runtime::EnvOr(env, worker::kUseAgentStoreEnv, "");
   d.agent_store = agent == "True" || agent == "true" || agent == "1";
+  auto restart = runtime::EnvInt(env, worker::kRestartCountEnv, 0, 0, INT_MAX, "a non-negative integer");
+  if (!restart.ok()) return restart.status();
+  d.restart_count = *restart;
   return d;
 }
 

@@ -4,6 +4,8 @@
 
 #include <ATen/ATen.h>
 
+#include "trainer/task/task.h"
+
 namespace trainrt::trainer {
 
 int PipelinePlan::RankOf(int stage_index, int replica_index) const {
@@ -120,43 +122,44 @@ at::Tensor ClipGradNormAcrossStages(const std::vector<at::Tensor>& params, doubl
   return total;
 }
 
-PipelineRunner::PipelineRunner(const PipelinePlan& plan, Collectives& world, SequenceClassifier& model,
+PipelineRunner::PipelineRunner(const PipelinePlan& plan, Collectives& world, Model& model, const Task& task,
                                int64_t hidden_size)
-    : plan_(plan), world_(world), model_(model), hidden_size_(hidden_size) {}
+    : plan_(plan), world_(world), model_(model), task_(task), hidden_size_(hidden_size) {}
 
 Batch PipelineRunner::Slice(const Batch& b, int64_t begin, int64_t rows) const {
-  return {b.input_ids.narrow(0, begin, rows), b.attention_mask.narrow(0, begin, rows),
-          b.token_type_ids.narrow(0, begin, rows), b.labels.narrow(0, begin, rows)};
+  Batch slice;
+  slice.inputs = b.inputs.Narrow(begin, rows);
+  slice.labels = b.labels.narrow(0, begin, rows);
+  return slice;
 }
 
-PipelineRunner::Micro PipelineRunner::Forward(const Batch& b, int64_t index, int64_t total_rows, double divisor,
-                                              bool train) {
+PipelineRunner::Micro PipelineRunner::Forward(const Batch& b, int64_t index, double divisor, bool train) {
   Micro m;
-  const int64_t rows = b.input_ids.size(0), length = b.input_ids.size(1);
+  const at::Tensor& ids = b.inputs.input_ids;
+  const int64_t rows = ids.size(0), length = ids.size(1);
   at::Tensor h;
   if (plan_.first()) {
-    h = model_.Embed(b.input_ids, b.token_type_ids);
+    h = model_.Embed(b.inputs);
   } else {
-    m.input = at::empty({rows, length, hidden_size_}, b.input_ids.options().dtype(at::kFloat));
+    m.input = at::empty({rows, length, hidden_size_}, ids.options().dtype(at::kFloat));
     world_.Recv(m.input, plan_.RankOf(plan_.stage - 1, plan_.replica), static_cast<int>(index * 2),
                 "recv of microbatch " + std::to_string(index) + "'s activations");
     if (train) m.input.requires_grad_(true);
     h = m.input;
   }
-  const at::Tensor bias = AttentionBiasFor(b.attention_mask, h.scalar_type());
+  const LayerContext context = model_.LayerContextFor(b.inputs, h.scalar_type());
   const int64_t first_layer = plan_.first() ? 0 : plan_.first_piece;
   const int64_t end_layer = plan_.last() ? plan_.last_piece : plan_.last_piece + 1;
-  for (int64_t i = first_layer; i < end_layer; ++i) h = model_.Layer(i, h, bias);
+  for (int64_t i = first_layer; i < end_layer; ++i) h = model_.Layer(i, h, context);
   if (plan_.last()) {
     at::Tensor logits = model_.Head(h).to(at::kFloat);
     if (!train) {
       m.output = logits;
       return m;
     }
-    // Sum over the microbatch, divided by the whole batch's rows: the microbatch losses add up to
-    // the batch's mean loss, whatever the split.
-    m.output = at::cross_entropy_loss(logits, b.labels, {}, at::Reduction::Sum)
-                   .div(static_cast<double>(total_rows) * divisor);
+    // The microbatch's loss sum over the batch's divisor: the microbatch losses add up to the
+    // batch's, whatever the split.
+    m.output = task_.Loss(logits, b.labels).sum.div(divisor);
   } else {
     m.output = h;
     sends_.push_back(world_.Send(h.detach().to(at::kFloat), plan_.RankOf(plan_.stage + 1, plan_.replica),
@@ -182,7 +185,7 @@ void PipelineRunner::Backward(Micro& m, int64_t index, int64_t rows, int64_t len
 }
 
 at::Tensor PipelineRunner::TrainBatch(const Batch& batch, double divisor) {
-  const int64_t rows = batch.input_ids.size(0), length = batch.input_ids.size(1);
+  const int64_t rows = batch.inputs.input_ids.size(0), length = batch.inputs.input_ids.size(1);
   const int64_t count = std::min<int64_t>(plan_.microbatches, rows);
   std::vector<int64_t> begin(static_cast<size_t>(count) + 1, 0);
   for (int64_t i = 0; i < count; ++i) begin[static_cast<size_t>(i) + 1] = begin[static_cast<size_t>(i)] + rows / count + (i < rows % count ? 1 : 0);
@@ -190,7 +193,7 @@ at::Tensor PipelineRunner::TrainBatch(const Batch& batch, double divisor) {
   std::vector<Micro> micro(static_cast<size_t>(count));
   at::Tensor loss = at::zeros({}, batch.labels.options().dtype(at::kFloat));
   auto forward = [&](int64_t i) {
-    micro[static_cast<size_t>(i)] = Forward(Slice(batch, begin[static_cast<size_t>(i)], rows_of(i)), i, rows, divisor, true);
+    micro[static_cast<size_t>(i)] = Forward(Slice(batch, begin[static_cast<size_t>(i)], rows_of(i)), i, divisor, true);
     if (plan_.last()) loss = loss + micro[static_cast<size_t>(i)].output.detach();
   };
   auto backward = [&](int64_t i) { Backward(micro[static_cast<size_t>(i)], i, rows_of(i), length); };
@@ -212,7 +215,7 @@ at::Tensor PipelineRunner::TrainBatch(const Batch& batch, double divisor) {
 }
 
 at::Tensor PipelineRunner::Logits(const Batch& batch) {
-  Micro m = Forward(batch, 0, batch.input_ids.size(0), 1.0, false);
+  Micro m = Forward(batch, 0, 1.0, false);
   for (auto& s : sends_) s.Wait();
   sends_.clear();
   return plan_.last() ? m.output : at::Tensor();

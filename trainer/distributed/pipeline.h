@@ -23,9 +23,11 @@
 #include "trainer/distributed/collectives.h"
 #include "trainer/finetune_args.h"
 #include "trainer/model/safetensors.h"
-#include "trainer/model/sequence_classifier.h"
+#include "trainer/model/model.h"
 
 namespace trainrt::trainer {
+
+class Task;
 
 struct PipelinePlan {
   int partitions = 1, replicas = 1;
@@ -34,12 +36,12 @@ struct PipelinePlan {
   std::string schedule = "interleaved";   // interleaved | simple
   std::string placement = "cluster";      // cluster | spread
   int64_t num_layers = 0;
-  int64_t first_piece = -1, last_piece = 0;  // pieces of the model this stage holds (see PieceOf)
+  int64_t first_piece = -1, last_piece = 0;  // pieces of the model this stage holds (ModelFamily::PieceOf)
 
   int RankOf(int stage_index, int replica_index) const;
   int StageOf(int rank) const;
   int64_t FirstLayerOf(int stage_index) const;  // stage_index may be `partitions` (one past the end)
-  int StageOfPiece(int64_t piece) const;        // the stage that holds a piece (see PieceOf)
+  int StageOfPiece(int64_t piece) const;        // the stage that holds a piece (ModelFamily::PieceOf)
   bool first() const { return stage == 0; }
   bool last() const { return stage == partitions - 1; }
   bool Holds(int64_t piece) const { return StageOfPiece(piece) == stage; }
@@ -76,11 +78,12 @@ at::Tensor ClipGradNormAcrossStages(const std::vector<at::Tensor>& params, doubl
 
 class PipelineRunner {
  public:
-  PipelineRunner(const PipelinePlan& plan, Collectives& world, SequenceClassifier& model, int64_t hidden_size);
+  // `model` runs its Embed, Layer and Head pieces here; `task` gives the loss on the last stage.
+  PipelineRunner(const PipelinePlan& plan, Collectives& world, Model& model, const Task& task, int64_t hidden_size);
 
   // Forward and backward of this replica's `batch` over the microbatches; the stage's parameters
-  // accumulate their gradients of mean-loss / `divisor`. Returns that loss on the last stage (a
-  // scalar tensor), zero elsewhere.
+  // accumulate their gradients of the batch's loss sum / `divisor`. Returns that loss on the last
+  // stage (a scalar tensor), zero elsewhere.
   at::Tensor TrainBatch(const Batch& batch, double divisor);
   // Forward only (evaluation): logits on the last stage, an undefined tensor elsewhere.
   at::Tensor Logits(const Batch& batch);
@@ -90,13 +93,14 @@ class PipelineRunner {
     at::Tensor input;   // received activation (requires grad) on later stages
     at::Tensor output;  // sent activation, or the loss on the last stage
   };
-  Micro Forward(const Batch& b, int64_t index, int64_t total_rows, double divisor, bool train);
+  Micro Forward(const Batch& b, int64_t index, double divisor, bool train);
   void Backward(Micro& m, int64_t index, int64_t rows, int64_t length);
   Batch Slice(const Batch& b, int64_t begin, int64_t rows) const;
 
   PipelinePlan plan_;
   Collectives& world_;
-  SequenceClassifier& model_;
+  Model& model_;
+  const Task& task_;
   int64_t hidden_size_;
   std::vector<Collectives::Pending> sends_;
 };

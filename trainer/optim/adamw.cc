@@ -1,8 +1,5 @@
 #include "trainer/optim/adamw.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
@@ -98,13 +95,6 @@ void AdamW::ZeroGrad() {
   for (Group& g : groups_) {
     for (at::Tensor& p : g.params) p.mutable_grad() = at::Tensor();
   }
-}
-
-bool DecaysWeight(const std::string& name) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  return lower.find("bias") == std::string::npos && lower.find("layernorm") == std::string::npos &&
-         lower.find("layer_norm") == std::string::npos;
 }
 
 }  // namespace trainrt::trainer

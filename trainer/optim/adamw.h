@@ -1,6 +1,7 @@
 // AdamW: torch.optim.AdamW's update (decoupled weight decay, bias-corrected moments), run by
 // ATen's fused multi-tensor kernel, the one Hugging Face Trainer uses by default in transformers 5
-// ("adamw_torch_fused"). Parameters come in groups that differ only in weight decay. The state
+// ("adamw_torch_fused"). Parameters come in groups that differ only in weight decay (which ones
+// decay is the model family's say: ModelFamily::DecaysWeight). The state
 // (step, exp_avg, exp_avg_sq per parameter) is plain tensors, for checkpoints. Not thread-safe.
 #ifndef TRAINRT_TRAINER_OPTIM_ADAMW_H_
 #define TRAINRT_TRAINER_OPTIM_ADAMW_H_
@@ -52,10 +53,6 @@ class AdamW {
   AdamWOptions options_;
   std::vector<Group> groups_;
 };
-
-// Transformers' grouping: parameters whose name has "bias", "layernorm" or "layer_norm" (any
-// case) get no weight decay.
-bool DecaysWeight(const std::string& parameter_name);
 
 }  // namespace trainrt::trainer
 

@@ -162,10 +162,21 @@ Result<WordPieceTokenizer> WordPieceTokenizer::Load(const std::string& dir) {
   return Status::NotFound(dir + ": no tokenizer.json or vocab.txt");
 }
 
+static std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
 Result<WordPieceTokenizer> WordPieceTokenizer::FromTokenizerJson(const std::string& path) {
   auto j = ReadJson(path);
   if (!j.ok()) return j.status();
+  return FromTokenizerJson(std::move(*j), path);
+}
+
+Result<WordPieceTokenizer> WordPieceTokenizer::FromTokenizerJson(nlohmann::json json, const std::string& path) {
+  nlohmann::json* j = &json;  // a copy: operator[] may add the keys it looks for
   WordPieceTokenizer t;
+  t.source_dir_ = DirOf(path);
   const nlohmann::json& model = (*j)["model"];
   if (!model.is_object() || model.value("type", "") != "WordPiece" || !model["vocab"].is_object()) {
     return Status::InvalidArgument(path + ": key 'model': expected a WordPiece model with a vocab");
@@ -216,6 +227,7 @@ Result<WordPieceTokenizer> WordPieceTokenizer::FromVocabFile(const std::string& 
   auto text = runtime::ReadFileToString(vocab_path);
   if (!text.ok()) return text.status();
   WordPieceTokenizer t;
+  t.source_dir_ = DirOf(vocab_path);
   size_t start = 0;
   while (start < text->size()) {
     size_t end = text->find('\n', start);
@@ -256,6 +268,7 @@ Status WordPieceTokenizer::Finish(const std::string& source) {
   TRAINRT_RETURN_IF_ERROR(id_of("[CLS]", cls_id_));
   TRAINRT_RETURN_IF_ERROR(id_of("[SEP]", sep_id_));
   TRAINRT_RETURN_IF_ERROR(id_of("[PAD]", pad_id_));
+  special_ = SpecialTokens{pad_id_, unk_id_, cls_id_, sep_id_};
   std::stable_sort(added_tokens_.begin(), added_tokens_.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   return Status::Ok();
@@ -291,20 +304,27 @@ void WordPieceTokenizer::WordPiece(const std::u32string& word, std::vector<int32
   out.insert(out.end(), pieces.begin(), pieces.end());
 }
 
-void WordPieceTokenizer::TokenizeSegment(std::string_view text, std::vector<int32_t>& out) const {
-  for (const std::u32string& word : PreTokenize(Normalize(normalizer_, text))) WordPiece(word, out);
+void WordPieceTokenizer::TokenizeSegment(std::string_view text, std::vector<int32_t>& out, std::vector<int32_t>* words,
+                                         int32_t& next_word) const {
+  for (const std::u32string& word : PreTokenize(Normalize(normalizer_, text))) {
+    const size_t before = out.size();
+    WordPiece(word, out);
+    if (words != nullptr) words->resize(out.size(), next_word);
+    if (out.size() > before) ++next_word;
+  }
 }
 
-std::vector<int32_t> WordPieceTokenizer::TokenizeToIds(std::string_view text) const {
-  std::vector<int32_t> out;
+void WordPieceTokenizer::Tokenize(std::string_view text, std::vector<int32_t>& out, std::vector<int32_t>* words) const {
+  int32_t next_word = 0;
   size_t pos = 0, segment_start = 0;
   // Special tokens are found in the raw text first (leftmost, longest), as tokenizers' added vocabulary.
   while (pos < text.size()) {
     bool matched = false;
     for (const auto& [content, id] : added_tokens_) {
       if (!content.empty() && text.compare(pos, content.size(), content) == 0) {
-        TokenizeSegment(text.substr(segment_start, pos - segment_start), out);
+        TokenizeSegment(text.substr(segment_start, pos - segment_start), out, words, next_word);
         out.push_back(id);
+        if (words != nullptr) words->push_back(next_word++);
         pos += content.size();
         segment_start = pos;
         matched = true;
@@ -313,15 +333,20 @@ std::vector<int32_t> WordPieceTokenizer::TokenizeToIds(std::string_view text) co
     }
     if (!matched) ++pos;
   }
-  TokenizeSegment(text.substr(segment_start), out);
+  TokenizeSegment(text.substr(segment_start), out, words, next_word);
+}
+
+std::vector<int32_t> WordPieceTokenizer::TokenizeToIds(std::string_view text) const {
+  std::vector<int32_t> out;
+  Tokenize(text, out, nullptr);
   return out;
 }
 
 Encoding WordPieceTokenizer::Encode(std::string_view text, const std::optional<std::string_view>& pair,
                                     const EncodeOptions& options) const {
-  std::vector<int32_t> a = TokenizeToIds(text);
-  std::vector<int32_t> b;
-  if (pair) b = TokenizeToIds(*pair);
+  std::vector<int32_t> a, a_words, b, b_words;
+  Tokenize(text, a, &a_words);
+  if (pair) Tokenize(*pair, b, &b_words);
   const size_t specials = pair ? 3 : 2;
   if (options.max_length > 0) {
     const size_t budget = static_cast<size_t>(options.max_length) > specials ? options.max_length - specials : 0;
@@ -336,15 +361,22 @@ Encoding WordPieceTokenizer::Encode(std::string_view text, const std::optional<s
       a.resize(na);
       b.resize(nb);
     }
+    a_words.resize(a.size());
+    b_words.resize(b.size());
   }
   Encoding e;
   e.input_ids.push_back(cls_id_);
   e.input_ids.insert(e.input_ids.end(), a.begin(), a.end());
   e.input_ids.push_back(sep_id_);
+  e.word_ids.push_back(-1);
+  e.word_ids.insert(e.word_ids.end(), a_words.begin(), a_words.end());
+  e.word_ids.push_back(-1);
   e.token_type_ids.assign(e.input_ids.size(), 0);
   if (pair) {
     e.input_ids.insert(e.input_ids.end(), b.begin(), b.end());
     e.input_ids.push_back(sep_id_);
+    e.word_ids.insert(e.word_ids.end(), b_words.begin(), b_words.end());
+    e.word_ids.push_back(-1);
     e.token_type_ids.resize(e.input_ids.size(), 1);
   }
   e.attention_mask.assign(e.input_ids.size(), 1);
@@ -354,9 +386,37 @@ Encoding WordPieceTokenizer::Encode(std::string_view text, const std::optional<s
       e.input_ids.resize(n, pad_id_);
       e.attention_mask.resize(n, 0);
       e.token_type_ids.resize(n, 0);
+      e.word_ids.resize(n, -1);
     }
   }
   return e;
+}
+
+Status WordPieceTokenizer::Save(const std::string& dir, const TokenizerExport& options) const {
+  TRAINRT_RETURN_IF_ERROR(runtime::MakeDirs(dir));
+  auto write = [&](const std::string& name, const std::string& contents) {
+    return runtime::WriteFileAtomically(dir + "/" + name, contents);
+  };
+  auto json_text = [](const nlohmann::json& j) { return j.dump(2, ' ', /*ensure_ascii=*/true) + "\n"; };
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json"}) {
+    auto contents = runtime::ReadFileToString(source_dir_ + "/" + name);
+    if (contents.ok()) TRAINRT_RETURN_IF_ERROR(write(name, *contents));
+  }
+  if (!runtime::PathExists(dir + "/tokenizer_config.json")) {
+    nlohmann::json tc = {{"do_lower_case", normalizer_.lowercase},
+                         {"model_max_length", options.model_max_length},
+                         {"tokenizer_class", options.tokenizer_class},
+                         {"tokenize_chinese_chars", normalizer_.handle_chinese_chars},
+                         {"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"},
+                         {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}};
+    TRAINRT_RETURN_IF_ERROR(write("tokenizer_config.json", json_text(tc)));
+  }
+  nlohmann::json special = {{"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}, {"pad_token", "[PAD]"},
+                            {"sep_token", "[SEP]"}, {"unk_token", "[UNK]"}};
+  TRAINRT_RETURN_IF_ERROR(write("special_tokens_map.json", json_text(special)));
+  std::string vocab;
+  for (const auto& token : id_to_token_) vocab += token + "\n";
+  return write("vocab.txt", vocab);
 }
 
 }  // namespace trainrt::trainer

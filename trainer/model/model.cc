@@ -1,0 +1,30 @@
+#include "trainer/model/model.h"
+
+#include <limits>
+
+#include <ATen/ATen.h>
+
+namespace trainrt::trainer {
+
+ModelInputs ModelInputs::Narrow(int64_t begin, int64_t rows) const {
+  auto cut = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, begin, rows) : t; };
+  return {cut(input_ids), cut(attention_mask), cut(token_type_ids), cut(position_ids)};
+}
+
+at::Tensor Model::forward(const ModelInputs& inputs) {
+  at::Tensor hidden = Embed(inputs);
+  const LayerContext context = LayerContextFor(inputs, hidden.scalar_type());
+  for (int64_t i = 0; i < num_layers(); ++i) hidden = Layer(i, hidden, context);
+  return Head(hidden);
+}
+
+LayerContext Model::LayerContextFor(const ModelInputs& inputs, at::ScalarType dtype) const {
+  return {PaddingBias(inputs.attention_mask, dtype), {}, {}};
+}
+
+at::Tensor PaddingBias(const at::Tensor& attention_mask, at::ScalarType dtype) {
+  const double lowest = dtype == at::kHalf ? -65504.0 : static_cast<double>(std::numeric_limits<float>::lowest());
+  return (1.0 - attention_mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(2);
+}
+
+}  // namespace trainrt::trainer
