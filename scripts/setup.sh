@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything trainrt needs on Debian 12, idempotently:
-#   - Debian packages (compilers, OpenMPI, CLI11, nlohmann_json, GoogleTest, utf8proc, libarchive, gloo);
+#   - Debian packages (compilers, OpenMPI, CLI11, nlohmann_json, GoogleTest, utf8proc, PCRE2, libarchive, gloo);
 #   - a project-local virtual environment (.venv) holding the pinned torch wheel (libtorch) and the
 #     Python peers that the parity tests run.
 # Re-running it is cheap: it installs only what is missing. TRAINRT_VENV moves the venv.
@@ -13,7 +13,7 @@ debian_packages=(
   python3 python3-venv python3-pip python3-dev
   openmpi-bin libopenmpi-dev openssh-client openssh-server iproute2
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libutf8proc-dev libarchive-dev libgloo-dev libcurl4-openssl-dev libxxhash-dev
+  libutf8proc-dev libarchive-dev libgloo-dev libcurl4-openssl-dev libxxhash-dev libpcre2-dev
 )
 
 missing=()

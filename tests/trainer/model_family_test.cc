@@ -63,7 +63,7 @@ class TinyModels : public ::testing::Test {
     at::NoGradGuard no_grad;
     const nlohmann::json& e = fixture_->expected();
     at::Tensor logits = (*model)->forward({ToTensor(e["input_ids"], at::kLong), ToTensor(e["attention_mask"], at::kLong),
-                                           ToTensor(e["token_type_ids"], at::kLong)});
+                                           ToTensor(e["token_type_ids"], at::kLong), /*position_ids=*/{}});
     at::Tensor want = ToTensor(e[name], at::kFloat);
     ASSERT_EQ(logits.sizes(), want.sizes());
     const double diff = (logits - want).abs().max().item<double>();
@@ -93,8 +93,9 @@ TEST(ModelFamily, RealMiniLmCheckpointLoadsWithAFreshHead) {
 }
 
 TEST(ModelFamily, ShapeMismatchAndUnknownTypesAreClearErrors) {
-  auto config = ModelFamilyFromJson(nlohmann::json{{"model_type", "gpt2"}}, "config.json");
-  EXPECT_EQ(config.status().ToString(), "config.json: field 'model_type': 'gpt2' is not supported (expected bert or distilbert)");
+  auto config = ModelFamilyFromJson(nlohmann::json{{"model_type", "mamba"}}, "config.json");
+  EXPECT_EQ(config.status().ToString(), "config.json: field 'model_type': 'mamba' is not supported (expected bert, distilbert, gpt2, llama, "
+            "mistral, qwen2 or qwen3)");
   auto tiny = ModelFamilyFromJson(nlohmann::json{{"model_type", "bert"}, {"hidden_size", 8}, {"num_attention_heads", 2},
                                                  {"num_hidden_layers", 1}, {"intermediate_size", 16}, {"vocab_size", 10}},
                                   "config.json");
@@ -144,7 +145,8 @@ TEST(ModelFamily, PiecesDecayAndRowSparseTableComeFromTheFamily) {
     // The whole forward is Embed, every Layer, Head: the pieces a pipeline runs.
     (*model)->eval();
     at::NoGradGuard no_grad;
-    const ModelInputs in{at::tensor({1, 4, 5, 2}, at::kLong).reshape({1, 4}), at::ones({1, 4}, at::kLong), at::Tensor()};
+    const ModelInputs in{at::tensor({1, 4, 5, 2}, at::kLong).reshape({1, 4}), at::ones({1, 4}, at::kLong), at::Tensor(),
+                         at::Tensor()};
     at::Tensor h = (*model)->Embed(in);
     const LayerContext context = (*model)->LayerContextFor(in, h.scalar_type());
     for (int64_t i = 0; i < (*model)->num_layers(); ++i) h = (*model)->Layer(i, h, context);

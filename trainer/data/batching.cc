@@ -43,7 +43,7 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
   }
   const bool pin = device.is_cuda();
   auto move = [&](const at::Tensor& t) { return (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin); };
-  batch.inputs = {move(ids), move(mask), move(types)};
+  batch.inputs = {move(ids), move(mask), move(types), /*position_ids=*/{}};
   batch.labels = move(labels);
   return batch;
 }

@@ -1,6 +1,7 @@
 #include "trainer/model/layers.h"
 
 #include <cctype>
+#include <limits>
 
 #include <ATen/ATen.h>
 #include <torch/nn/modules/embedding.h>
@@ -15,6 +16,14 @@ at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at
   auto split = [&](const at::Tensor& x) { return x.view({b, -1, heads, d}).transpose(1, 2); };  // [B, heads, T, D]
   at::Tensor context = at::scaled_dot_product_attention(split(q), split(k), split(v), bias.to(q.scalar_type()), dropout_p);
   return context.transpose(1, 2).contiguous().view({b, t, heads * d});
+}
+
+at::Tensor CausalPaddingBias(const at::Tensor& attention_mask, int64_t batch, int64_t length,
+                             const at::TensorOptions& options, at::ScalarType dtype) {
+  at::Tensor allowed = at::ones({length, length}, options.dtype(at::kBool)).tril().unsqueeze(0).unsqueeze(0);
+  if (attention_mask.defined()) allowed = allowed.logical_and(attention_mask.to(at::kBool).unsqueeze(1).unsqueeze(2));
+  const double lowest = dtype == at::kHalf ? -65504.0 : static_cast<double>(std::numeric_limits<float>::lowest());
+  return at::zeros({batch, 1, length, length}, options.dtype(dtype)).masked_fill(allowed.logical_not(), lowest);
 }
 
 void InitTransformersWeights(torch::nn::Module& model, double initializer_range) {

@@ -13,6 +13,11 @@
 #include "runtime/file_util.h"
 #include "trainer/model/bert/bert.h"
 #include "trainer/model/distilbert/distilbert.h"
+#include "trainer/model/gpt2/gpt2.h"
+#include "trainer/model/llama/llama.h"
+#include "trainer/model/mistral/mistral.h"
+#include "trainer/model/qwen2/qwen2.h"
+#include "trainer/model/qwen3/qwen3.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -27,6 +32,11 @@ const std::map<std::string, FamilyReader>& Registry() {
   static const std::map<std::string, FamilyReader> families = {
       {"bert", &ReadBertFamily},
       {"distilbert", &ReadDistilBertFamily},
+      {"gpt2", &ReadGpt2Family},
+      {"llama", &ReadLlamaFamily},
+      {"mistral", &ReadMistralFamily},
+      {"qwen2", &ReadQwen2Family},
+      {"qwen3", &ReadQwen3Family},
   };
   return families;
 }

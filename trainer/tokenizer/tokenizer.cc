@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/file_util.h"
+#include "trainer/tokenizer/bpe_tokenizer.h"
 #include "trainer/tokenizer/wordpiece_tokenizer.h"
 
 namespace trainrt::trainer {
@@ -25,7 +26,8 @@ runtime::Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& dir
                                  ? (*model)["type"].get<std::string>()
                                  : "";
     if (type == "WordPiece") return own(WordPieceTokenizer::FromTokenizerJson(std::move(j), json_path));
-    return Status::InvalidArgument(json_path + ": key 'model': type '" + type + "' is not supported (expected WordPiece)");
+    if (type == "BPE") return own(BpeTokenizer::FromTokenizerJson(std::move(j), json_path));
+    return Status::InvalidArgument(json_path + ": key 'model': type '" + type + "' is not supported (expected WordPiece or BPE)");
   }
   const std::string vocab = dir + "/vocab.txt";
   if (runtime::PathExists(vocab)) return own(WordPieceTokenizer::FromVocabFile(vocab, dir + "/tokenizer_config.json"));

@@ -1,6 +1,7 @@
 // Tokenizer: text to model inputs, as Hugging Face `tokenizers` makes them from a model folder's
 // tokenizer files, and those files written back for an export. One implementation per tokenizer
-// model (WordPiece today), chosen by LoadTokenizer; nothing outside trainer/tokenizer/ names one.
+// model (WordPiece, byte-level BPE), chosen by LoadTokenizer; nothing outside trainer/tokenizer/
+// names one.
 // Emits plain integer vectors (no libtorch). Immutable after loading; safe to share between threads.
 #ifndef TRAINRT_TRAINER_TOKENIZER_TOKENIZER_H_
 #define TRAINRT_TRAINER_TOKENIZER_TOKENIZER_H_
