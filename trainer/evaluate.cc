@@ -17,7 +17,9 @@ LogDict Evaluate(Model& model, const Task& task, const EncodedSet& set, const Ev
   }
   model.eval();
   at::NoGradGuard no_grad;
-  // The task's state, then the loss sum and the target count: summed over the ranks in one all-reduce.
+  // The task's state, then the loss and the rows it was taken over, summed over the ranks in one
+  // all-reduce. Trainer's eval_loss is each batch's mean loss weighted by the batch's rows (the
+  // mean over targets only when every row has one target, as in classification).
   const size_t task_state = task.EvalStateSize(set);
   std::vector<double> state(task_state + 2, 0.0);
   int64_t steps = 0;
@@ -31,8 +33,9 @@ LogDict Evaluate(Model& model, const Task& task, const EncodedSet& set, const Ev
     o.after_batch();
     if (!output.defined()) continue;  // not the last pipeline stage
     const LossTerms loss = task.Loss(output, b.labels);
-    state[task_state] += loss.sum.item<double>();
-    state[task_state + 1] += static_cast<double>(loss.count.item<int64_t>());
+    const double targets = static_cast<double>(std::max<int64_t>(loss.count.item<int64_t>(), 1));
+    state[task_state] += loss.sum.item<double>() / targets * static_cast<double>(rows.size());
+    state[task_state + 1] += static_cast<double>(rows.size());
     task.AddToEval(output, rows, state);
   }
   model.train();

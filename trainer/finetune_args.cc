@@ -144,7 +144,21 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
                                   return true;
                                 }));
   }
-  for (const char* n : {"max_seq_length", "max_length"}) options[n] = integer(a.max_seq_length);
+  for (const char* n : {"max_seq_length", "max_length"}) {
+    options[n] = std::make_pair("an integer", Setter([&a](const std::string& v) {
+                                  a.max_seq_length_given = true;
+                                  return ParseInt(v, a.max_seq_length);
+                                }));
+  }
+  options["task"] = text(a.task);
+  options["dataset_text_field"] = text(a.dataset_text_field);
+  options["completion_only_loss"] = std::make_pair("True or False", Setter([&a](const std::string& v) {
+                                                     if (v == "None") return a.completion_only_loss.reset(), true;
+                                                     bool b = false;
+                                                     if (!ParseBool(v, b)) return false;
+                                                     a.completion_only_loss = b;
+                                                     return true;
+                                                   }));
   options["bf16"] = boolean(a.bf16);
   options["fp16"] = boolean(a.fp16);
   options["group_by_length"] = boolean(a.group_by_length);

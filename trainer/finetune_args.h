@@ -6,6 +6,7 @@
 #ifndef TRAINRT_TRAINER_FINETUNE_ARGS_H_
 #define TRAINRT_TRAINER_FINETUNE_ARGS_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,10 @@ struct FinetuneArgs {
   double progress_seconds = 30;         // TRAINRT_PROGRESS_SECONDS: between the progress lines on stderr
   int64_t seed = 42;
   int64_t max_seq_length = 512;         // --max_length too; capped by the model's max positions
+  bool max_seq_length_given = false;    // else the task's default (causal LM: 1024, as TRL's SFTConfig)
+  std::string task;                     // "": the model family's; sequence-classification | causal-lm
+  std::string dataset_text_field = "text";   // causal LM: the text column (TRL's name)
+  std::optional<bool> completion_only_loss;  // causal LM with prompt/completion: unset is True (TRL's)
   bool bf16 = false;
   bool fp16 = false;
   bool group_by_length = false;         // batches of similar length (faster; a different data order)

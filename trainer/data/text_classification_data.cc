@@ -1,8 +1,5 @@
 #include "trainer/data/text_classification_data.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <set>
 
@@ -11,6 +8,7 @@
 #include "runtime/file_util.h"
 #include "runtime/strings.h"
 #include "trainer/data/arrow_table_reader.h"
+#include "trainer/data/channel_files.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -20,35 +18,8 @@ using runtime::EndsWith;
 using runtime::Result;
 using runtime::Status;
 
-Result<std::vector<std::string>> ChannelFiles(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return Status::FromErrno("channel " + dir, errno);
-  std::vector<std::string> files;
-  while (dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    if (name.empty() || name[0] == '.') continue;
-    struct stat st;
-    if (stat((dir + "/" + name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) files.push_back(name);
-  }
-  closedir(d);
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 Status ReadJsonLines(const std::string& path, const Columns& columns, std::vector<TextExample>& out) {
-  auto text = runtime::ReadFileToString(path);
-  if (!text.ok()) return text.status();
-  size_t start = 0, line_no = 0;
-  while (start < text->size()) {
-    size_t end = text->find('\n', start);
-    if (end == std::string::npos) end = text->size();
-    const std::string line = text->substr(start, end - start);
-    start = end + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ": row " + std::to_string(line_no);
-    auto row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (row.is_discarded() || !row.is_object()) return Status::InvalidArgument(where + ": not a JSON object");
+  return ForEachJsonLine(path, [&](const nlohmann::json& row, const std::string& where) -> Status {
     auto field = [&](const std::string& column, std::string& value) -> Status {
       if (!row.contains(column)) return Status::InvalidArgument(where + ": missing column '" + column + "'");
       if (!row[column].is_string()) return Status::InvalidArgument(where + ": column '" + column + "': expected text");
@@ -74,8 +45,8 @@ Status ReadJsonLines(const std::string& path, const Columns& columns, std::vecto
                                      label.dump());
     }
     out.push_back(std::move(ex));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 }  // namespace

@@ -130,7 +130,7 @@ void AveragePendingLoss(Job& job, const std::string& what) {
 LogDict EvaluateNow(Job& job, bool record) {
   EvalOptions options;
   options.batch_size = job.args.per_device_eval_batch_size;
-  options.pad_id = job.tokenizer->special_tokens().pad;
+  options.pad_id = job.pad_id;
   options.device = job.device;
   options.group = job.topology.world.get();
   options.shard = job.topology.dp_rank;

@@ -64,6 +64,7 @@ struct Job {
   std::unique_ptr<Task> task;
   std::shared_ptr<Model> model;
   EncodedSet train, eval;
+  int32_t pad_id = 0;               // what batches are padded with
   double non_embedding_params = 0;  // of the whole model, for total_flos
   uint64_t model_bytes = 0;         // of the whole model, for the free-space check
   at::Device device{at::kCPU};

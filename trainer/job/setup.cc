@@ -34,10 +34,14 @@ Status LoadModelAndData(Job& job) {
   auto family = LoadModelFamily(job.model_path + "/config.json");
   if (!family.ok()) return family.status();
   job.family = std::move(*family);
-  auto task = NewTask(args);
+  auto task = NewTask(args, *job.family);
   if (!task.ok()) return task.status();
   job.task = std::move(*task);
-  const int max_length = static_cast<int>(std::min(args.max_seq_length, job.family->dims().max_position_embeddings));
+  const int64_t wanted = args.max_seq_length_given ? args.max_seq_length : job.task->default_max_length();
+  const int max_length = static_cast<int>(std::min(wanted, job.family->dims().max_position_embeddings));
+  // Padding: the tokenizer's pad token, else its EOS (TRL's fallback); padded positions are masked.
+  const SpecialTokens& special = job.tokenizer->special_tokens();
+  job.pad_id = special.pad >= 0 ? special.pad : special.eos >= 0 ? special.eos : 0;
   TRAINRT_RETURN_IF_ERROR(job.task->LoadData(args.training_dir, args.test_dir, *job.tokenizer, max_length, job.train, job.eval));
 
   at::manual_seed(static_cast<uint64_t>(args.seed));

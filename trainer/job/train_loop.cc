@@ -162,8 +162,7 @@ Status Train(Job& job) {
     const size_t first_batch = epoch == progress.epoch ? static_cast<size_t>(progress.next_batch) : 0;
     if (first_batch >= batches.size()) continue;
     // The next batch is collated (and copied to the device) on a helper thread while this one runs.
-    const int32_t pad_id = job.tokenizer->special_tokens().pad;
-    auto collate = [&](size_t i) { return Collate(job.train, batches[i], pad_id, job.device); };
+    auto collate = [&](size_t i) { return Collate(job.train, batches[i], job.pad_id, job.device); };
     std::future<Batch> next = std::async(std::launch::async, collate, first_batch);
     for (size_t b = first_batch; b < batches.size() && progress.global_step < steps.max_steps; ++b) {
       // ---- the accumulation window of this batch (the last of an epoch may be shorter) ----

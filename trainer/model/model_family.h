@@ -37,6 +37,8 @@ class ModelFamily {
   const ModelDims& dims() const { return dims_; }
   const nlohmann::json& config() const { return config_; }  // the file as read, for the export
 
+  // The head this family is fine-tuned with unless --task says otherwise.
+  virtual HeadKind default_head() const = 0;
   // The network with `head`, freshly initialised as transformers' _init_weights draws it.
   virtual runtime::Result<std::shared_ptr<Model>> Build(const HeadSpec& head) const = 0;
 

@@ -40,6 +40,8 @@ class Task {
                                    int max_length, EncodedSet& train, EncodedSet& eval) = 0;
   // The head the model family builds for this task (after LoadData).
   virtual HeadSpec head() const = 0;
+  // The ids an example is cut to when --max_length is not given (the peer's default).
+  virtual int default_max_length() const { return 512; }
 
   // `output`: the head's output (float32) for a batch whose targets are `labels` (Batch::labels).
   virtual LossTerms Loss(const at::Tensor& output, const at::Tensor& labels) const = 0;
@@ -48,7 +50,8 @@ class Task {
   // rows): EvalStateSize values, to which AddToEval adds a batch's `output` for the set's `rows`.
   virtual size_t EvalStateSize(const EncodedSet& set) const = 0;
   virtual void AddToEval(const at::Tensor& output, const std::vector<int64_t>& rows, std::vector<double>& state) const = 0;
-  // The metrics Trainer.evaluate logs after eval_loss ("eval_accuracy", ...), from the summed state.
+  // The metrics Trainer.evaluate logs after eval_loss ("eval_accuracy", ...), from the summed state
+  // (followed by Evaluate's two values: the loss weighted by rows, and the rows).
   virtual LogDict EvalMetrics(const std::vector<double>& state, const EncodedSet& set) const = 0;
 
   // What the exported config.json gains (id2label, label2id, problem_type).
@@ -59,8 +62,11 @@ class Task {
   virtual std::string Describe() const = 0;
 };
 
-// The task these arguments ask for (sequence classification today).
-runtime::Result<std::unique_ptr<Task>> NewTask(const FinetuneArgs& args);
+class ModelFamily;
+
+// The task --task names (sequence-classification, causal-lm, and their transformers and PEFT
+// spellings), else the one `family` is trained for by default.
+runtime::Result<std::unique_ptr<Task>> NewTask(const FinetuneArgs& args, const ModelFamily& family);
 
 }  // namespace trainrt::trainer
 

@@ -11,6 +11,7 @@
 #include <utf8proc.h>
 
 #include "runtime/file_util.h"
+#include "trainer/tokenizer/added_tokens.h"
 
 namespace trainrt::trainer {
 
@@ -371,24 +372,12 @@ void BpeTokenizer::TokenizeSegment(std::string_view text, std::vector<int32_t>& 
 
 void BpeTokenizer::Tokenize(std::string_view text, std::vector<int32_t>& ids, std::vector<int32_t>* words) const {
   int32_t next_word = 0;
-  size_t pos = 0, segment_start = 0;
-  // Added tokens are found in the raw text first (leftmost, longest), as tokenizers' added vocabulary.
-  while (pos < text.size()) {
-    bool matched = false;
-    for (const auto& [content, id] : added_tokens_) {
-      if (!content.empty() && text.compare(pos, content.size(), content) == 0) {
-        TokenizeSegment(text.substr(segment_start, pos - segment_start), ids, words, next_word);
+  SplitOnAddedTokens(
+      text, added_tokens_, [&](std::string_view segment) { TokenizeSegment(segment, ids, words, next_word); },
+      [&](int32_t id) {
         ids.push_back(id);
         if (words != nullptr) words->push_back(next_word++);
-        pos += content.size();
-        segment_start = pos;
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) ++pos;
-  }
-  TokenizeSegment(text.substr(segment_start), ids, words, next_word);
+      });
 }
 
 std::vector<int32_t> BpeTokenizer::TokenizeToIds(std::string_view text) const {
@@ -407,14 +396,7 @@ Encoding BpeTokenizer::Encode(std::string_view text, const std::optional<std::st
   for (const auto& p : pieces) specials += p.special ? p.ids.size() : 0;
   if (options.max_length > 0) {
     const size_t budget = static_cast<size_t>(options.max_length) > specials ? options.max_length - specials : 0;
-    size_t na = a.size(), nb = b.size();
-    while (na + nb > budget) {  // longest first, one token at a time; on a tie the second gives way
-      if (na > nb) --na; else --nb;
-    }
-    a.resize(na);
-    a_words.resize(na);
-    b.resize(nb);
-    b_words.resize(nb);
+    TruncateLongestFirst(budget, a, a_words, b, b_words);
   }
   Encoding e;
   auto append = [&](const std::vector<int32_t>& ids, const std::vector<int32_t>& words, int32_t type_id) {

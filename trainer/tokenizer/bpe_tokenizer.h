@@ -35,6 +35,9 @@ class BpeTokenizer final : public Tokenizer {
                   const EncodeOptions& options) const override;
   const SpecialTokens& special_tokens() const override { return special_; }
   size_t vocab_size() const override { return id_to_token_.size(); }
+  std::string TokenText(int32_t id) const override {
+    return id >= 0 && static_cast<size_t>(id) < id_to_token_.size() ? id_to_token_[static_cast<size_t>(id)] : "";
+  }
   // The tokenizer files it was loaded from (tokenizer.json, tokenizer_config.json,
   // special_tokens_map.json, chat_template.jinja), copied as they are.
   runtime::Status Save(const std::string& dir, const TokenizerExport& options) const override;

@@ -55,6 +55,8 @@ class Tokenizer {
   virtual std::vector<int32_t> TokenizeToIds(std::string_view text) const = 0;
   virtual const SpecialTokens& special_tokens() const = 0;
   virtual size_t vocab_size() const = 0;
+  // A token as the vocabulary spells it: the text itself for added and special tokens.
+  virtual std::string TokenText(int32_t id) const = 0;
 
   // Writes the files transformers' AutoTokenizer loads into `dir`: those the tokenizer was loaded
   // from, completed with what `options` says.

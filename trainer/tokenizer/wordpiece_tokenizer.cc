@@ -9,6 +9,7 @@
 
 #include "runtime/file_util.h"
 #include "runtime/utf8.h"
+#include "trainer/tokenizer/added_tokens.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -316,24 +317,12 @@ void WordPieceTokenizer::TokenizeSegment(std::string_view text, std::vector<int3
 
 void WordPieceTokenizer::Tokenize(std::string_view text, std::vector<int32_t>& out, std::vector<int32_t>* words) const {
   int32_t next_word = 0;
-  size_t pos = 0, segment_start = 0;
-  // Special tokens are found in the raw text first (leftmost, longest), as tokenizers' added vocabulary.
-  while (pos < text.size()) {
-    bool matched = false;
-    for (const auto& [content, id] : added_tokens_) {
-      if (!content.empty() && text.compare(pos, content.size(), content) == 0) {
-        TokenizeSegment(text.substr(segment_start, pos - segment_start), out, words, next_word);
+  SplitOnAddedTokens(
+      text, added_tokens_, [&](std::string_view segment) { TokenizeSegment(segment, out, words, next_word); },
+      [&](int32_t id) {
         out.push_back(id);
         if (words != nullptr) words->push_back(next_word++);
-        pos += content.size();
-        segment_start = pos;
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) ++pos;
-  }
-  TokenizeSegment(text.substr(segment_start), out, words, next_word);
+      });
 }
 
 std::vector<int32_t> WordPieceTokenizer::TokenizeToIds(std::string_view text) const {
@@ -350,19 +339,7 @@ Encoding WordPieceTokenizer::Encode(std::string_view text, const std::optional<s
   const size_t specials = pair ? 3 : 2;
   if (options.max_length > 0) {
     const size_t budget = static_cast<size_t>(options.max_length) > specials ? options.max_length - specials : 0;
-    if (!pair) {
-      if (a.size() > budget) a.resize(budget);
-    } else {
-      // Longest first, one token at a time; on a tie the second sequence gives way (tokenizers).
-      size_t na = a.size(), nb = b.size();
-      while (na + nb > budget) {
-        if (na > nb) --na; else --nb;
-      }
-      a.resize(na);
-      b.resize(nb);
-    }
-    a_words.resize(a.size());
-    b_words.resize(b.size());
+    TruncateLongestFirst(budget, a, a_words, b, b_words);
   }
   Encoding e;
   e.input_ids.push_back(cls_id_);

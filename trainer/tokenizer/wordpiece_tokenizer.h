@@ -44,6 +44,9 @@ class WordPieceTokenizer final : public Tokenizer {
                   const EncodeOptions& options) const override;
   const SpecialTokens& special_tokens() const override { return special_; }
   size_t vocab_size() const override { return id_to_token_.size(); }
+  std::string TokenText(int32_t id) const override {
+    return id >= 0 && static_cast<size_t>(id) < id_to_token_.size() ? id_to_token_[static_cast<size_t>(id)] : "";
+  }
   // tokenizer.json and tokenizer_config.json as loaded (or a tokenizer_config.json made from the
   // normalizer and `options`), special_tokens_map.json and vocab.txt.
   runtime::Status Save(const std::string& dir, const TokenizerExport& options) const override;

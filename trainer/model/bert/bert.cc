@@ -184,6 +184,7 @@ class BertFamily final : public ModelFamily {
     dims_ = {c.vocab_size, c.hidden_size, c.num_layers, c.max_position_embeddings};
   }
   std::string model_type() const override { return "bert"; }
+  HeadKind default_head() const override { return HeadKind::kSequenceClassification; }
   Result<std::shared_ptr<Model>> Build(const HeadSpec& head) const override {
     return MakeInitializedModel<BertForSequenceClassification>(c_.initializer_range, c_, head.num_labels);
   }

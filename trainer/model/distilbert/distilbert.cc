@@ -154,6 +154,7 @@ class DistilBertFamily final : public ModelFamily {
     dims_ = {c.vocab_size, c.dim, c.n_layers, c.max_position_embeddings};
   }
   std::string model_type() const override { return "distilbert"; }
+  HeadKind default_head() const override { return HeadKind::kSequenceClassification; }
   Result<std::shared_ptr<Model>> Build(const HeadSpec& head) const override {
     return MakeInitializedModel<DistilBertForSequenceClassification>(c_.initializer_range, c_, head.num_labels);
   }

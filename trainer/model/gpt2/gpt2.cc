@@ -167,6 +167,7 @@ class Gpt2Family final : public ModelFamily {
     dims_ = {c.vocab_size, c.n_embd, c.n_layer, c.n_positions};
   }
   std::string model_type() const override { return "gpt2"; }
+  HeadKind default_head() const override { return HeadKind::kCausalLM; }
   Result<std::shared_ptr<Model>> Build(const HeadSpec& head) const override {
     if (head.kind != HeadKind::kCausalLM) {
       return Status::InvalidArgument("gpt2 models have a causal-LM head only here (sequence classification is offered "

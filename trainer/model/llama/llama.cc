@@ -223,6 +223,7 @@ class DecoderFamily final : public ModelFamily {
     dims_ = {c.vocab_size, c.hidden_size, c.num_layers, c.max_position_embeddings};
   }
   std::string model_type() const override { return c_.variant.model_type; }
+  HeadKind default_head() const override { return HeadKind::kCausalLM; }
   Result<std::shared_ptr<Model>> Build(const HeadSpec& head) const override {
     if (head.kind != HeadKind::kCausalLM) {
       return Status::InvalidArgument(c_.variant.model_type + " models have a causal-LM head only here (sequence "

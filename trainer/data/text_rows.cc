@@ -1,0 +1,68 @@
+#include "trainer/data/text_rows.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/file_util.h"
+#include "runtime/strings.h"
+#include "trainer/data/channel_files.h"
+
+namespace trainrt::trainer {
+namespace {
+
+using runtime::Result;
+using runtime::Status;
+
+std::string Describe(const std::vector<std::vector<std::string>>& alternatives) {
+  std::string out;
+  for (size_t a = 0; a < alternatives.size(); ++a) {
+    out += a == 0 ? "" : a + 1 == alternatives.size() ? " or " : ", ";
+    for (size_t c = 0; c < alternatives[a].size(); ++c) out += (c == 0 ? "'" : " and '") + alternatives[a][c] + "'";
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<TextRows> ReadTextRows(const std::string& dir, const std::vector<std::vector<std::string>>& alternatives) {
+  auto files = ChannelFiles(dir);
+  if (!files.ok()) return files.status();
+  TextRows out;
+  bool chosen = false;
+  for (const std::string& name : *files) {
+    const std::string path = dir + "/" + name;
+    if (!runtime::EndsWith(name, ".jsonl") && !runtime::EndsWith(name, ".json")) {
+      return Status::InvalidArgument(path + ": unsupported data file for this task (expected .jsonl or .json)");
+    }
+    TRAINRT_RETURN_IF_ERROR(ForEachJsonLine(path, [&](const nlohmann::json& row, const std::string& where) -> Status {
+      if (!chosen) {
+        for (const auto& [key, value] : row.items()) out.first_row_keys.push_back(key);
+        for (const auto& columns : alternatives) {
+          if (std::all_of(columns.begin(), columns.end(), [&](const std::string& c) { return row.contains(c); })) {
+            out.columns = columns;
+            chosen = true;
+            break;
+          }
+        }
+        if (!chosen) {
+          return Status::InvalidArgument(where + ": expected the column(s) " + Describe(alternatives) + ", found " +
+                                         nlohmann::json(out.first_row_keys).dump());
+        }
+      }
+      std::vector<std::string> values;
+      for (const std::string& column : out.columns) {
+        const auto it = row.find(column);
+        if (it == row.end()) return Status::InvalidArgument(where + ": missing column '" + column + "'");
+        if (!it->is_string()) return Status::InvalidArgument(where + ": column '" + column + "': expected text, got " + it->dump());
+        values.push_back(it->get<std::string>());
+      }
+      out.rows.push_back(std::move(values));
+      return Status::Ok();
+    }));
+  }
+  if (out.rows.empty()) return Status::InvalidArgument("channel " + dir + ": no examples");
+  return out;
+}
+
+}  // namespace trainrt::trainer
