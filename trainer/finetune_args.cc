@@ -9,6 +9,7 @@
 #include "runtime/container_paths.h"
 #include "runtime/contract_names.h"
 #include "runtime/job_config.h"
+#include "trainer/optim/lr_schedule.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -121,6 +122,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   options["max_grad_norm"] = number(a.max_grad_norm);
   options["warmup_steps"] = number(a.warmup_steps);
   options["warmup_ratio"] = number(a.warmup_ratio);
+  options["lr_scheduler_type"] = text(a.lr_scheduler_type);
   options["logging_steps"] = number(a.logging_steps);
   options["logging_first_step"] = boolean(a.logging_first_step);
   for (const char* n : {"eval_strategy", "evaluation_strategy"}) options[n] = text(a.eval_strategy);
@@ -225,8 +227,12 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
                                    "logging_steps > 0 expected");
   }
   if (a.bf16 && a.fp16) return Status::InvalidArgument("arguments --bf16 and --fp16: choose one");
+  if (LrSchedule schedule; !ParseLrSchedule(a.lr_scheduler_type, schedule)) {
+    return Status::InvalidArgument("argument --lr_scheduler_type='" + a.lr_scheduler_type +
+                                   "': expected linear, cosine, constant or constant_with_warmup");
+  }
   if (const std::string env_mp = runtime::EnvOr(env, runtime::names::kMpParametersEnv, ""); !env_mp.empty() && mp_parameters.empty()) {
-    TRAINRT_RETURN_IF_ERROR(ParseMpParameters(env_mp, "SM_HP_MP_PARAMETERS", a.pipeline, a.ignored));
+    TRAINRT_RETURN_IF_ERROR(ParseMpParameters(env_mp, runtime::names::kMpParametersEnv, a.pipeline, a.ignored));
   }
   if (!mp_parameters.empty()) TRAINRT_RETURN_IF_ERROR(ParseMpParameters(mp_parameters, "--mp_parameters", a.pipeline, a.ignored));
   for (const auto& [name, value] : pipeline_args) {

@@ -41,6 +41,7 @@ struct FinetuneArgs {
   double max_grad_norm = 1.0;           // <= 0: no clipping, no grad_norm
   double warmup_steps = 0;              // < 1: a ratio of the total steps (v5 convention)
   double warmup_ratio = 0.0;
+  std::string lr_scheduler_type = "linear";  // linear | cosine | constant | constant_with_warmup
   double logging_steps = 500;           // < 1: a ratio of the total steps
   bool logging_first_step = false;
   std::string eval_strategy = "no";     // no | steps | epoch (--evaluation_strategy too)

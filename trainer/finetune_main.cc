@@ -33,6 +33,7 @@ constexpr char kUsage[] =
     "  --num_train_epochs (--epochs) 3       --max_steps -1   --per_device_train_batch_size (--train_batch_size) 8\n"
     "  --per_device_eval_batch_size (--eval_batch_size) 8     --gradient_accumulation_steps 1\n"
     "  --learning_rate 5e-05  --warmup_steps 0  --warmup_ratio 0  --weight_decay 0  --max_grad_norm 1.0\n"
+    "  --lr_scheduler_type linear|cosine|constant|constant_with_warmup\n"
     "  --adam_beta1 0.9  --adam_beta2 0.999  --adam_epsilon 1e-08  --seed 42\n"
     "  --max_length (--max_seq_length) 512 for classification, 1024 for causal LMs (SFTConfig's)\n"
     "  --task sequence-classification|causal-lm (default: the model family's)\n"

@@ -80,6 +80,7 @@ TEST_P(TinyDecoders, LogitsEqualTransformersAtEveryRealToken) {
   // gradient may travel as rows (never with a tied head).
   const bool tied = want["tied"].get<bool>();
   EXPECT_EQ((*family)->RowSparseEmbedding().has_value(), !tied);
+  EXPECT_EQ((*family)->ties_embeddings(), tied);
   const nlohmann::json& pieces = want["pieces"];
   EXPECT_EQ((*family)->PieceOf(pieces["embedding"].get<std::string>()), -1);
   EXPECT_EQ((*family)->PieceOf(pieces["layer1"].get<std::string>()), 1);

@@ -120,6 +120,27 @@ TEST(FinetuneArgs, BadValuesNameTheArgument) {
             std::string::npos);
 }
 
+// The SFT settings, with TRL's and TrainingArguments' names; the max length remembers whether it
+// was given (the causal-LM task's default is SFTConfig's 1024).
+TEST(FinetuneArgs, SftSettingsAndSchedules) {
+  runtime::EnvMap env{{"SM_CHANNEL_TRAIN", "/d"}};
+  auto a = FinetuneArgs::Parse({"--model_name", "m", "--lr_scheduler_type", "cosine", "--dataset_text_field", "body",
+                                "--completion_only_loss", "False", "--task", "causal-lm"}, env);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->lr_scheduler_type, "cosine");
+  EXPECT_EQ(a->dataset_text_field, "body");
+  EXPECT_EQ(a->completion_only_loss, std::optional<bool>(false));
+  EXPECT_EQ(a->task, "causal-lm");
+  EXPECT_FALSE(a->max_seq_length_given);
+  auto b = FinetuneArgs::Parse({"--model_name", "m", "--max_length", "2048", "--completion_only_loss", "None"}, env);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->max_seq_length_given);
+  EXPECT_EQ(b->max_seq_length, 2048);
+  EXPECT_FALSE(b->completion_only_loss.has_value());
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--lr_scheduler_type", "warmup_stable_decay"}, env).status().ToString(),
+            "argument --lr_scheduler_type='warmup_stable_decay': expected linear, cosine, constant or constant_with_warmup");
+}
+
 TEST(TextClassificationData, ErrorsNameFileRowAndColumn) {
   testing::ScratchDir dir;
   dir.Write("train/a.jsonl", "{\"text\": \"good\", \"label\": 1}\n\n{\"txt\": \"bad\", \"label\": 0}\n");

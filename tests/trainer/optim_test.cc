@@ -1,5 +1,6 @@
 // trainer/optim: AdamW equals torch.optim.AdamW (fused) bit for bit, and its state round-trips;
-// the fp16 loss scaler follows GradScaler's rules (skip on overflow, halve, grow after 2000).
+// the fp16 loss scaler follows GradScaler's rules (skip on overflow, halve, grow after 2000); the
+// learning-rate schedules equal transformers' lambdas at every step.
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -9,6 +10,7 @@
 #include "tests/trainer/python_fixture.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/optim/loss_scaler.h"
+#include "trainer/optim/lr_schedule.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -112,6 +114,22 @@ TEST(LossScaler, SkipsOverflowedStepsHalvesAndGrowsAsGradScaler) {
   p.mutable_grad() = at::tensor({NAN});
   EXPECT_TRUE(off.Unscale({p}));  // without fp16 nothing is checked or scaled
   EXPECT_EQ(off.Scale(at::full({}, 2.0)).item<float>(), 2.0f);
+}
+
+TEST(LrSchedule, EveryScheduleEqualsTransformersAtEveryStep) {
+  testing::PythonFixture fixture("scripts/optim/lr_schedule_reference.py");
+  ASSERT_TRUE(fixture.ok()) << "scripts/optim/lr_schedule_reference.py failed";
+  ASSERT_GE(fixture.expected().size(), 80u);
+  for (const auto& c : fixture.expected()) {
+    for (const char* name : {"linear", "cosine", "constant", "constant_with_warmup"}) {
+      LrSchedule schedule;
+      ASSERT_TRUE(ParseLrSchedule(name, schedule));
+      EXPECT_EQ(ScheduleFactor(schedule, c["step"], c["warmup"], c["total"]), c[name].get<double>())
+          << name << " at step " << c["step"] << " (warmup " << c["warmup"] << ", total " << c["total"] << ")";
+    }
+  }
+  LrSchedule unused;
+  EXPECT_FALSE(ParseLrSchedule("cosine_with_restarts", unused));
 }
 
 }  // namespace

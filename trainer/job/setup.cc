@@ -90,6 +90,11 @@ Status JoinRanks(Job& job, const DistributedEnv& env) {
   job.topology = std::move(*topology);
   const Topology& t = job.topology;
   if (t.world && t.main()) std::fprintf(stderr, "trainrt-finetune: %s\n", t.Describe(seconds).c_str());
+  if (t.pipeline && job.family->ties_embeddings()) {
+    return Status::InvalidArgument("mp_parameters partitions=" + std::to_string(t.pipeline->partitions) + ": this " +
+                                   job.family->model_type() + " model ties its output layer to the input embeddings "
+                                   "(tie_word_embeddings), which pipeline stages cannot share yet: use data parallelism");
+  }
   if (!t.pipeline) return Status::Ok();
   at::NoGradGuard no_grad;
   for (const auto& item : job.model->named_parameters()) {
@@ -135,6 +140,7 @@ void PrepareOptimization(Job& job) {
                                                : static_cast<int64_t>(std::ceil(args.num_train_epochs * s.updates_per_epoch));
   const int64_t num_epochs = args.max_steps > 0 ? max_steps / s.updates_per_epoch + (max_steps % s.updates_per_epoch > 0)
                                                 : static_cast<int64_t>(std::ceil(args.num_train_epochs));
+  (void)ParseLrSchedule(args.lr_scheduler_type, s.lr_schedule);  // checked by FinetuneArgs::Parse
   s.warmup = args.warmup_steps > 0 ? StepsFor(args.warmup_steps, max_steps)
                                    : static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) * args.warmup_ratio));
   const int64_t logging_steps = std::max<int64_t>(1, StepsFor(args.logging_steps, max_steps));

@@ -62,6 +62,9 @@ class ModelFamily {
   // (gradient_sync.h); nullopt when there is none, or when it is tied to an output layer (whose
   // gradient is dense).
   virtual std::optional<std::string> RowSparseEmbedding() const = 0;
+  // Whether the output layer is the input embeddings (tie_word_embeddings): one tensor that the
+  // first and the last pipeline stage would both need.
+  virtual bool ties_embeddings() const { return false; }
 
   // ---- export ----
   // tokenizer_config.json's tokenizer_class, written when the model folder had no such file.

@@ -192,6 +192,7 @@ class Gpt2Family final : public ModelFamily {
     const int64_t layer = LayerIndexAfter(parameter, "transformer.h.");
     return layer >= 0 ? layer : dims_.num_layers;  // ln_f and an untied lm_head: the head
   }
+  bool ties_embeddings() const override { return c_.tie_word_embeddings; }
   std::optional<std::string> RowSparseEmbedding() const override {
     if (c_.tie_word_embeddings) return std::nullopt;
     return "transformer.wte.weight";

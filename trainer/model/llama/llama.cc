@@ -243,6 +243,7 @@ class DecoderFamily final : public ModelFamily {
     return layer >= 0 ? layer : dims_.num_layers;  // the final norm and lm_head: the head
   }
   // A tied lm_head makes the input embeddings' gradient dense.
+  bool ties_embeddings() const override { return c_.tie_word_embeddings; }
   std::optional<std::string> RowSparseEmbedding() const override {
     if (c_.tie_word_embeddings) return std::nullopt;
     return "model.embed_tokens.weight";
