@@ -9,7 +9,6 @@
 #include "runtime/container_paths.h"
 #include "runtime/contract_names.h"
 #include "runtime/job_config.h"
-#include "trainer/optim/lr_schedule.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -227,7 +226,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
                                    "logging_steps > 0 expected");
   }
   if (a.bf16 && a.fp16) return Status::InvalidArgument("arguments --bf16 and --fp16: choose one");
-  if (LrSchedule schedule; !ParseLrSchedule(a.lr_scheduler_type, schedule)) {
+  if (!ParseLrSchedule(a.lr_scheduler_type, a.lr_schedule)) {
     return Status::InvalidArgument("argument --lr_scheduler_type='" + a.lr_scheduler_type +
                                    "': expected linear, cosine, constant or constant_with_warmup");
   }

@@ -12,6 +12,7 @@
 
 #include "runtime/process_env.h"
 #include "runtime/status.h"
+#include "trainer/optim/lr_schedule.h"
 
 namespace trainrt::trainer {
 
@@ -42,6 +43,7 @@ struct FinetuneArgs {
   double warmup_steps = 0;              // < 1: a ratio of the total steps (v5 convention)
   double warmup_ratio = 0.0;
   std::string lr_scheduler_type = "linear";  // linear | cosine | constant | constant_with_warmup
+  LrSchedule lr_schedule = LrSchedule::kLinear;  // lr_scheduler_type, parsed
   double logging_steps = 500;           // < 1: a ratio of the total steps
   bool logging_first_step = false;
   std::string eval_strategy = "no";     // no | steps | epoch (--evaluation_strategy too)

@@ -33,7 +33,6 @@
 #include "trainer/model/model_family.h"
 #include "trainer/optim/adamw.h"
 #include "trainer/optim/loss_scaler.h"
-#include "trainer/optim/lr_schedule.h"
 #include "trainer/stall_watchdog.h"
 #include "trainer/task/task.h"
 #include "trainer/tokenizer/tokenizer.h"
@@ -50,7 +49,6 @@ struct Schedule {
   int64_t accumulation = 1;      // micro-batches per optimizer step
   int64_t updates_per_epoch = 1;
   int64_t warmup = 0;            // warmup steps of the learning rate
-  LrSchedule lr_schedule = LrSchedule::kLinear;
   StepSettings steps{};
 };
 

@@ -140,7 +140,6 @@ void PrepareOptimization(Job& job) {
                                                : static_cast<int64_t>(std::ceil(args.num_train_epochs * s.updates_per_epoch));
   const int64_t num_epochs = args.max_steps > 0 ? max_steps / s.updates_per_epoch + (max_steps % s.updates_per_epoch > 0)
                                                 : static_cast<int64_t>(std::ceil(args.num_train_epochs));
-  (void)ParseLrSchedule(args.lr_scheduler_type, s.lr_schedule);  // checked by FinetuneArgs::Parse
   s.warmup = args.warmup_steps > 0 ? StepsFor(args.warmup_steps, max_steps)
                                    : static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) * args.warmup_ratio));
   const int64_t logging_steps = std::max<int64_t>(1, StepsFor(args.logging_steps, max_steps));

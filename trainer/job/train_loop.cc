@@ -183,7 +183,7 @@ Status Train(Job& job) {
       if (!last_of_window) continue;  // more micro-batches to accumulate
 
       // ---- the optimizer step ----
-      lr = args.learning_rate * ScheduleFactor(schedule.lr_schedule, progress.scheduler_step, schedule.warmup, steps.max_steps);
+      lr = args.learning_rate * ScheduleFactor(args.lr_schedule, progress.scheduler_step, schedule.warmup, steps.max_steps);
       const at::Tensor grad_norm = ApplyGradients(job, lr);
       job.watchdog->Beat("training", progress.global_step);
       const int64_t step = progress.global_step;
