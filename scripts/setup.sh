@@ -2,7 +2,8 @@
 # Installs everything trainrt needs on Debian 12, idempotently:
 #   - Debian packages (compilers, OpenMPI, CLI11, nlohmann_json, GoogleTest, utf8proc, PCRE2, libarchive, gloo);
 #   - a project-local virtual environment (.venv) holding the pinned torch wheel (libtorch) and the
-#     Python peers that the parity tests run.
+#     Python peers that the parity tests run;
+#   - llama.cpp's C++ Jinja engine for chat templates (scripts/fetch_jinja.sh, into .third_party/).
 # Re-running it is cheap: it installs only what is missing. TRAINRT_VENV moves the venv.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,4 +41,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/python" -m pip install -q --no-deps -r "$root/requirements/nodeps.txt"
   echo "$want" >"$stamp"
 fi
+TRAINRT_JINJA_DIR=${TRAINRT_JINJA_DIR:-$root/.third_party/llama-jinja}
+"$root/scripts/fetch_jinja.sh" "$TRAINRT_JINJA_DIR" "$venv/bin/python"
 echo "setup: ok ($("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)'))"

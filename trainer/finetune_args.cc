@@ -107,6 +107,15 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   auto number = [&](double& field) { return std::make_pair("a number", Setter([&field](const std::string& v) { return ParseDouble(v, field); })); };
   auto integer = [&](int64_t& field) { return std::make_pair("an integer", Setter([&field](const std::string& v) { return ParseInt(v, field); })); };
   auto boolean = [&](bool& field) { return std::make_pair("True or False", Setter([&field](const std::string& v) { return ParseBool(v, field); })); };
+  auto optional_boolean = [&](std::optional<bool>& field) {  // None: unset, the peer decides
+    return std::make_pair("True, False or None", Setter([&field](const std::string& v) {
+                            if (v == "None") return field.reset(), true;
+                            bool b = false;
+                            if (!ParseBool(v, b)) return false;
+                            field = b;
+                            return true;
+                          }));
+  };
   for (const char* n : {"model_name_or_path", "model_name"}) options[n] = text(a.model_name_or_path);
   for (const char* n : {"epochs", "num_train_epochs"}) options[n] = number(a.num_train_epochs);
   options["max_steps"] = integer(a.max_steps);
@@ -153,13 +162,10 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   }
   options["task"] = text(a.task);
   options["dataset_text_field"] = text(a.dataset_text_field);
-  options["completion_only_loss"] = std::make_pair("True or False", Setter([&a](const std::string& v) {
-                                                     if (v == "None") return a.completion_only_loss.reset(), true;
-                                                     bool b = false;
-                                                     if (!ParseBool(v, b)) return false;
-                                                     a.completion_only_loss = b;
-                                                     return true;
-                                                   }));
+  options["completion_only_loss"] = optional_boolean(a.completion_only_loss);
+  options["packing"] = boolean(a.packing);
+  options["packing_strategy"] = text(a.packing_strategy);
+  options["eval_packing"] = optional_boolean(a.eval_packing);
   options["bf16"] = boolean(a.bf16);
   options["fp16"] = boolean(a.fp16);
   options["group_by_length"] = boolean(a.group_by_length);
@@ -229,6 +235,10 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   if (!ParseLrSchedule(a.lr_scheduler_type, a.lr_schedule)) {
     return Status::InvalidArgument("argument --lr_scheduler_type='" + a.lr_scheduler_type +
                                    "': expected linear, cosine, constant or constant_with_warmup");
+  }
+  if (!ParsePackingStrategy(a.packing_strategy, a.packing_strategy_parsed)) {
+    return Status::InvalidArgument("argument --packing_strategy='" + a.packing_strategy +
+                                   "': expected bfd, bfd_split or wrapped");
   }
   if (const std::string env_mp = runtime::EnvOr(env, runtime::names::kMpParametersEnv, ""); !env_mp.empty() && mp_parameters.empty()) {
     TRAINRT_RETURN_IF_ERROR(ParseMpParameters(env_mp, runtime::names::kMpParametersEnv, a.pipeline, a.ignored));

@@ -12,6 +12,7 @@
 
 #include "runtime/process_env.h"
 #include "runtime/status.h"
+#include "trainer/data/packing.h"
 #include "trainer/optim/lr_schedule.h"
 
 namespace trainrt::trainer {
@@ -66,6 +67,10 @@ struct FinetuneArgs {
   std::string task;                     // "": the model family's; sequence-classification | causal-lm
   std::string dataset_text_field = "text";   // causal LM: the text column (TRL's name)
   std::optional<bool> completion_only_loss;  // causal LM with prompt/completion: unset is True (TRL's)
+  bool packing = false;                      // causal LM: examples share rows of max_length ids (TRL's)
+  std::string packing_strategy = "bfd";      // bfd | bfd_split | wrapped
+  PackingStrategy packing_strategy_parsed = PackingStrategy::kBfd;
+  std::optional<bool> eval_packing;          // the test set packed too; unset: as packing (TRL's)
   bool bf16 = false;
   bool fp16 = false;
   bool group_by_length = false;         // batches of similar length (faster; a different data order)

@@ -128,6 +128,11 @@ for i in parser.structure:
                                 else os.path.join(parts[-1][len("/src/"):], os.path.basename(source)))
             os.makedirs(os.path.dirname(dest) or tree, exist_ok=True)
             (shutil.copytree if os.path.isdir(os.path.join(src, source)) else shutil.copy)(os.path.join(src, source), dest)
+# The build stage fetches the Jinja engine (RUN scripts/fetch_jinja.sh /src/.third_party/llama-jinja):
+# the same pinned copy setup.sh fetched here stands in for that download.
+fetch = [i["value"] for i in parser.structure if i["instruction"] == "RUN" and "fetch_jinja.sh" in i["value"]]
+assert fetch and "/src/.third_party/llama-jinja" in fetch[0], "docker/Dockerfile.cpu: the build stage must run fetch_jinja.sh"
+shutil.copytree(os.path.join(src, ".third_party", "llama-jinja"), os.path.join(tree, ".third_party", "llama-jinja"))
 python = os.path.join(src, ".venv", "bin", "python")
 configure = subprocess.run(["cmake", "-S", tree, "-B", tree + "/build", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
                             "-DTRAINRT_BUILD_TESTS=OFF", f"-DTRAINRT_PYTHON={python}"], capture_output=True, text=True)

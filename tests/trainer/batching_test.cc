@@ -2,6 +2,10 @@
 // shards whose union per step is a single process's batch of world_size times the size.
 #include "trainer/data/batching.h"
 
+#include <ATen/ATen.h>
+
+#include "trainer/model/layers.h"
+
 #include <algorithm>
 #include <map>
 
@@ -96,6 +100,45 @@ TEST(EpochBatches, RankShardsOfAStepAreOneProcessBatchOfWorldSizeTimesTheSize) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace trainrt::trainer
+
+namespace trainrt::trainer {
+namespace {
+
+// A packed row restarts positions at each example and numbers the examples; padding is position
+// 0 of segment 0 (TRL's padding-free position_ids). The causal mask then keeps every query inside
+// its own example.
+TEST(Collate, PackedRowsRestartPositionsAndAttentionStaysInsideEachExample) {
+  EncodedSet set;
+  for (size_t n : {5u, 2u}) {
+    set.inputs.push_back(Encoding{std::vector<int32_t>(n, 7), std::vector<int32_t>(n, 1), std::vector<int32_t>(n, 0),
+                                  std::vector<int32_t>(n, -1)});
+    set.token_labels.push_back(std::vector<int32_t>(n, kIgnoreIndex));
+  }
+  set.segment_lengths = {{3, 2}, {2}};
+  const Batch b = Collate(set, {0, 1}, 0, c10::Device(c10::kCPU));
+  ASSERT_TRUE(b.inputs.position_ids.defined() && b.inputs.segment_ids.defined());
+  auto pos = b.inputs.position_ids.accessor<int64_t, 2>(), seg = b.inputs.segment_ids.accessor<int64_t, 2>();
+  const std::vector<int64_t> pos0{0, 1, 2, 0, 1}, seg0{1, 1, 1, 2, 2}, pos1{0, 1, 0, 0, 0}, seg1{1, 1, 0, 0, 0};
+  for (int64_t t = 0; t < 5; ++t) {
+    EXPECT_EQ(pos[0][t], pos0[static_cast<size_t>(t)]) << t;
+    EXPECT_EQ(seg[0][t], seg0[static_cast<size_t>(t)]) << t;
+    EXPECT_EQ(pos[1][t], pos1[static_cast<size_t>(t)]) << t;
+    EXPECT_EQ(seg[1][t], seg1[static_cast<size_t>(t)]) << t;
+  }
+  const at::Tensor allowed = CausalPaddingBias(b.inputs, at::kFloat).eq(0).squeeze(1);  // [B, T, T]
+  auto a = allowed.accessor<bool, 3>();
+  for (int64_t q = 0; q < 5; ++q) {
+    for (int64_t k = 0; k < 5; ++k) {
+      EXPECT_EQ(a[0][q][k], k <= q && seg0[static_cast<size_t>(q)] == seg0[static_cast<size_t>(k)]) << q << "," << k;
+    }
+  }
+  // Rows of single examples get neither: the families count positions 0..T-1 themselves.
+  set.segment_lengths.clear();
+  EXPECT_FALSE(Collate(set, {0, 1}, 0, c10::Device(c10::kCPU)).inputs.segment_ids.defined());
 }
 
 }  // namespace

@@ -69,7 +69,7 @@ TEST_P(TinyDecoders, LogitsEqualTransformersAtEveryRealToken) {
   (*model)->eval();
   at::NoGradGuard no_grad;
   const at::Tensor mask = Ints(e["attention_mask"]);
-  const at::Tensor logits = (*model)->forward({Ints(e["input_ids"]), mask, /*token_type_ids=*/{}, /*position_ids=*/{}});
+  const at::Tensor logits = (*model)->forward({Ints(e["input_ids"]), mask, /*token_type_ids=*/{}, /*position_ids=*/{}, /*segment_ids=*/{}});
   const at::Tensor expected = Floats3(want["logits"]);
   ASSERT_EQ(logits.sizes(), expected.sizes());
   const at::Tensor real = mask.to(at::kBool).unsqueeze(-1).expand_as(logits);

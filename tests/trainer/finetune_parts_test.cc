@@ -1,8 +1,10 @@
 // The fine-tuner's small parts: arguments, labels and data errors, metrics, log lines.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/runtime/test_util.h"
 #include "trainer/data/text_classification_data.h"
+#include "trainer/data/text_rows.h"
 #include "trainer/distributed/distributed_env.h"
 #include "trainer/finetune_args.h"
 #include "trainer/metrics/classification_metrics.h"
@@ -137,8 +139,44 @@ TEST(FinetuneArgs, SftSettingsAndSchedules) {
   EXPECT_TRUE(b->max_seq_length_given);
   EXPECT_EQ(b->max_seq_length, 2048);
   EXPECT_FALSE(b->completion_only_loss.has_value());
+  auto packed = FinetuneArgs::Parse({"--model_name", "m", "--packing", "True", "--packing_strategy", "bfd_split"}, env);
+  ASSERT_TRUE(packed.ok());
+  EXPECT_TRUE(packed->packing);
+  EXPECT_EQ(packed->packing_strategy_parsed, PackingStrategy::kBfdSplit);
+  EXPECT_FALSE(packed->eval_packing.has_value());  // as packing, TRL's None
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--eval_packing", "False"}, env)->eval_packing, std::optional<bool>(false));
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--packing_strategy", "ffd"}, env).status().ToString(),
+            "argument --packing_strategy='ffd': expected bfd, bfd_split or wrapped");
+  EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--eval_packing", "maybe"}, env).status().ToString(),
+            "argument --eval_packing='maybe': expected True, False or None");
   EXPECT_EQ(FinetuneArgs::Parse({"--model_name", "m", "--lr_scheduler_type", "warmup_stable_decay"}, env).status().ToString(),
             "argument --lr_scheduler_type='warmup_stable_decay': expected linear, cosine, constant or constant_with_warmup");
+}
+
+// SFT rows: text, or conversations (kept as their JSON), as the first row is; a row that breaks
+// from it is named.
+TEST(TextRows, ConversationsAreKeptAsJsonAndAMixedRowIsNamed) {
+  testing::ScratchDir dir;
+  dir.Write("train/a.jsonl", R"({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+{"messages": [{"role": "user", "content": "x"}]}
+)");
+  auto rows = ReadTextRows(dir.path() + "/train", {{"text"}, {"prompt", "completion"}, {"messages"}});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_TRUE(rows->conversational);
+  EXPECT_EQ(rows->columns, std::vector<std::string>{"messages"});
+  ASSERT_EQ(rows->rows.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(rows->rows[1][0])[0]["content"], "x");
+  dir.Write("bad/a.jsonl", R"({"messages": [{"role": "user", "content": "hi"}]}
+{"messages": "just text"}
+)");
+  EXPECT_EQ(ReadTextRows(dir.path() + "/bad", {{"messages"}}).status().ToString(),
+            dir.path() + "/bad/a.jsonl: row 2: column 'messages': expected a conversation (a list of {\"role\", "
+            "\"content\"} messages, as the first row has), got \"just text\"");
+  dir.Write("text/a.jsonl", "{\"text\": \"plain\"}\n");
+  auto text = ReadTextRows(dir.path() + "/text", {{"text"}, {"messages"}});
+  ASSERT_TRUE(text.ok());
+  EXPECT_FALSE(text->conversational);
+  EXPECT_EQ(text->rows[0][0], "plain");
 }
 
 TEST(TextClassificationData, ErrorsNameFileRowAndColumn) {

@@ -63,7 +63,7 @@ class TinyModels : public ::testing::Test {
     at::NoGradGuard no_grad;
     const nlohmann::json& e = fixture_->expected();
     at::Tensor logits = (*model)->forward({ToTensor(e["input_ids"], at::kLong), ToTensor(e["attention_mask"], at::kLong),
-                                           ToTensor(e["token_type_ids"], at::kLong), /*position_ids=*/{}});
+                                           ToTensor(e["token_type_ids"], at::kLong), /*position_ids=*/{}, /*segment_ids=*/{}});
     at::Tensor want = ToTensor(e[name], at::kFloat);
     ASSERT_EQ(logits.sizes(), want.sizes());
     const double diff = (logits - want).abs().max().item<double>();
@@ -146,7 +146,7 @@ TEST(ModelFamily, PiecesDecayAndRowSparseTableComeFromTheFamily) {
     (*model)->eval();
     at::NoGradGuard no_grad;
     const ModelInputs in{at::tensor({1, 4, 5, 2}, at::kLong).reshape({1, 4}), at::ones({1, 4}, at::kLong), at::Tensor(),
-                         at::Tensor()};
+                         at::Tensor(), at::Tensor()};
     at::Tensor h = (*model)->Embed(in);
     const LayerContext context = (*model)->LayerContextFor(in, h.scalar_type());
     for (int64_t i = 0; i < (*model)->num_layers(); ++i) h = (*model)->Layer(i, h, context);

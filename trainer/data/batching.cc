@@ -41,9 +41,24 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
     }
     batch.targets += set.TargetCount(row);
   }
+  at::Tensor positions, segments;
+  if (!set.segment_lengths.empty()) {  // padding: position 0, segment 0 (TRL pads position_ids with 0)
+    positions = at::zeros({b, l}, at::kLong);
+    segments = at::zeros({b, l}, at::kLong);
+    auto positions_a = positions.accessor<int64_t, 2>(), segments_a = segments.accessor<int64_t, 2>();
+    for (int64_t r = 0; r < b; ++r) {
+      int64_t t = 0, segment = 0;
+      for (int32_t n : set.segment_lengths[static_cast<size_t>(index[static_cast<size_t>(r)])]) {
+        ++segment;
+        for (int64_t p = 0; p < n; ++p, ++t) positions_a[r][t] = p, segments_a[r][t] = segment;
+      }
+    }
+  }
   const bool pin = device.is_cuda();
-  auto move = [&](const at::Tensor& t) { return (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin); };
-  batch.inputs = {move(ids), move(mask), move(types), /*position_ids=*/{}};
+  auto move = [&](const at::Tensor& t) {
+    return t.defined() ? (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin) : t;
+  };
+  batch.inputs = {move(ids), move(mask), move(types), move(positions), move(segments)};
   batch.labels = move(labels);
   return batch;
 }

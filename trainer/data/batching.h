@@ -24,6 +24,10 @@ struct EncodedSet {
   std::vector<Encoding> inputs;                    // unpadded
   std::vector<int64_t> labels;                     // sequence-level: one per example
   std::vector<std::vector<int32_t>> token_labels;  // token-level: one per input id
+  // Packed rows (data/packing.h): the lengths of the examples each row concatenates, in order;
+  // empty when every row is one example. Collation restarts positions at each example and keeps
+  // attention inside it.
+  std::vector<std::vector<int32_t>> segment_lengths;
 
   size_t size() const { return inputs.size(); }
   // How many targets example `i` has (labels that are not kIgnoreIndex).
@@ -31,7 +35,7 @@ struct EncodedSet {
 };
 
 struct Batch {
-  ModelInputs inputs;  // [B, T] each, padded to the longest row
+  ModelInputs inputs;  // [B, T] each, padded to the longest row (position and segment ids when packed)
   at::Tensor labels;   // [B] (sequence-level) or [B, T] (token-level, kIgnoreIndex on padding)
   int64_t targets = 0;  // labels that are not kIgnoreIndex
 };

@@ -50,12 +50,26 @@ Result<TextRows> ReadTextRows(const std::string& dir, const std::vector<std::vec
                                          nlohmann::json(out.first_row_keys).dump());
         }
       }
+      if (out.rows.empty()) out.conversational = row[out.columns[0]].is_array();
       std::vector<std::string> values;
       for (const std::string& column : out.columns) {
         const auto it = row.find(column);
         if (it == row.end()) return Status::InvalidArgument(where + ": missing column '" + column + "'");
-        if (!it->is_string()) return Status::InvalidArgument(where + ": column '" + column + "': expected text, got " + it->dump());
-        values.push_back(it->get<std::string>());
+        if (out.conversational) {
+          const bool messages = it->is_array() && std::all_of(it->begin(), it->end(), [](const nlohmann::json& m) {
+            return m.is_object() && m.contains("role") && m["role"].is_string();
+          });
+          if (!messages) {
+            return Status::InvalidArgument(where + ": column '" + column +
+                                           "': expected a conversation (a list of {\"role\", \"content\"} "
+                                           "messages, as the first row has), got " + it->dump().substr(0, 200));
+          }
+          values.push_back(it->dump());
+        } else if (!it->is_string()) {
+          return Status::InvalidArgument(where + ": column '" + column + "': expected text, got " + it->dump().substr(0, 200));
+        } else {
+          values.push_back(it->get<std::string>());
+        }
       }
       out.rows.push_back(std::move(values));
       return Status::Ok();

@@ -34,7 +34,7 @@ Status LoadModelAndData(Job& job) {
   auto family = LoadModelFamily(job.model_path + "/config.json");
   if (!family.ok()) return family.status();
   job.family = std::move(*family);
-  auto task = NewTask(args, *job.family);
+  auto task = NewTask(args, *job.family, job.model_path);
   if (!task.ok()) return task.status();
   job.task = std::move(*task);
   const int64_t wanted = args.max_seq_length_given ? args.max_seq_length : job.task->default_max_length();

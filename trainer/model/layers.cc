@@ -18,10 +18,16 @@ at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at
   return context.transpose(1, 2).contiguous().view({b, t, heads * d});
 }
 
-at::Tensor CausalPaddingBias(const at::Tensor& attention_mask, int64_t batch, int64_t length,
-                             const at::TensorOptions& options, at::ScalarType dtype) {
+at::Tensor CausalPaddingBias(const ModelInputs& inputs, at::ScalarType dtype) {
+  const int64_t batch = inputs.input_ids.size(0), length = inputs.input_ids.size(1);
+  const at::TensorOptions options = inputs.input_ids.options();
   at::Tensor allowed = at::ones({length, length}, options.dtype(at::kBool)).tril().unsqueeze(0).unsqueeze(0);
-  if (attention_mask.defined()) allowed = allowed.logical_and(attention_mask.to(at::kBool).unsqueeze(1).unsqueeze(2));
+  if (inputs.attention_mask.defined()) {
+    allowed = allowed.logical_and(inputs.attention_mask.to(at::kBool).unsqueeze(1).unsqueeze(2));
+  }
+  if (inputs.segment_ids.defined()) {  // [B, 1, T, T]: query and key in the same example
+    allowed = allowed.logical_and(inputs.segment_ids.unsqueeze(2).eq(inputs.segment_ids.unsqueeze(1)).unsqueeze(1));
+  }
   const double lowest = dtype == at::kHalf ? -65504.0 : static_cast<double>(std::numeric_limits<float>::lowest());
   return at::zeros({batch, 1, length, length}, options.dtype(dtype)).masked_fill(allowed.logical_not(), lowest);
 }

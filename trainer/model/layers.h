@@ -24,10 +24,9 @@ at::Tensor MultiHeadAttention(const at::Tensor& q, const at::Tensor& k, const at
                               int64_t heads, double dropout_p);
 
 // The causal mask of a decoder with the padding of its keys: [B, 1, T, T] additive, 0 where query
-// t may attend key s (s <= t and s not padding), the dtype's lowest elsewhere. `attention_mask`
-// [B, T] (undefined: no padding).
-at::Tensor CausalPaddingBias(const at::Tensor& attention_mask, int64_t batch, int64_t length,
-                             const at::TensorOptions& options, at::ScalarType dtype);
+// t may attend key s (s <= t, s not padding, and, in packed rows, s in t's example), the dtype's
+// lowest elsewhere. Reads the inputs' attention_mask and segment_ids (either may be undefined).
+at::Tensor CausalPaddingBias(const ModelInputs& inputs, at::ScalarType dtype);
 
 // transformers' _init_weights for every submodule of `model`, in parameter order: Linear weights
 // N(0, initializer_range) and zero biases; Embedding N(0, initializer_range) with the padding row

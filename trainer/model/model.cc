@@ -8,7 +8,7 @@ namespace trainrt::trainer {
 
 ModelInputs ModelInputs::Narrow(int64_t begin, int64_t rows) const {
   auto cut = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, begin, rows) : t; };
-  return {cut(input_ids), cut(attention_mask), cut(token_type_ids), cut(position_ids)};
+  return {cut(input_ids), cut(attention_mask), cut(token_type_ids), cut(position_ids), cut(segment_ids)};
 }
 
 at::Tensor Model::forward(const ModelInputs& inputs) {

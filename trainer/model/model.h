@@ -22,6 +22,9 @@ struct ModelInputs {
   at::Tensor attention_mask;  // [B, T] int64: 1 for tokens, 0 for padding
   at::Tensor token_type_ids;  // [B, T] int64: segment ids; families without segments ignore them
   at::Tensor position_ids;    // [B, T] int64, or undefined: 0 .. T-1 in every row
+  // [B, T] int64, or undefined: packed rows (data/packing.h) number their examples 1, 2, ... and
+  // their padding 0; attention never crosses from one example to another.
+  at::Tensor segment_ids;
 
   // Rows [begin, begin + rows) of every input (a pipeline's microbatch).
   ModelInputs Narrow(int64_t begin, int64_t rows) const;

@@ -6,7 +6,8 @@
 
 namespace trainrt::trainer {
 
-runtime::Result<std::unique_ptr<Task>> NewTask(const FinetuneArgs& args, const ModelFamily& family) {
+runtime::Result<std::unique_ptr<Task>> NewTask(const FinetuneArgs& args, const ModelFamily& family,
+                                               const std::string& model_dir) {
   const std::string& t = args.task;
   HeadKind kind = family.default_head();
   if (t == "sequence-classification" || t == "text-classification" || t == "SEQ_CLS" || t == "seq_cls") {
@@ -20,6 +21,11 @@ runtime::Result<std::unique_ptr<Task>> NewTask(const FinetuneArgs& args, const M
     CausalLMOptions options;
     options.dataset_text_field = args.dataset_text_field;
     options.completion_only_loss = args.completion_only_loss;
+    if (args.packing) options.packing = args.packing_strategy_parsed;
+    if (args.eval_packing.value_or(args.packing)) options.eval_packing = args.packing_strategy_parsed;
+    auto chat_template = LoadChatTemplate(model_dir);
+    if (!chat_template.ok()) return chat_template.status();
+    if (chat_template->has_value()) options.chat_template = std::make_shared<const ChatTemplate>(std::move(**chat_template));
     return NewCausalLMTask(options);
   }
   SequenceClassificationOptions options;

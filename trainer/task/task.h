@@ -65,8 +65,10 @@ class Task {
 class ModelFamily;
 
 // The task --task names (sequence-classification, causal-lm, and their transformers and PEFT
-// spellings), else the one `family` is trained for by default.
-runtime::Result<std::unique_ptr<Task>> NewTask(const FinetuneArgs& args, const ModelFamily& family);
+// spellings), else the one `family` is trained for by default. `model_dir`: the model folder (a
+// causal LM reads its chat template there).
+runtime::Result<std::unique_ptr<Task>> NewTask(const FinetuneArgs& args, const ModelFamily& family,
+                                               const std::string& model_dir);
 
 }  // namespace trainrt::trainer
 

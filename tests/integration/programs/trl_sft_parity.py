@@ -4,7 +4,12 @@ appends it), the same weights, data, batch and hyperparameters on CPU, dropout 0
 learning rate and grad norm at every logged step must agree to float tolerance; so must the
 eval loss, and the exported folder loads in transformers and evaluates to ours.
 
-usage: trl_sft_parity.py TRAINRT_FINETUNE SOURCE_DIR WORK_DIR [llama|qwen3] [text|prompt_completion] [GRAD_ACCUMULATION]
+Packed (bfd, bfd_split, wrapped: TRL's packing, rows of max_length, positions restarting per example)
+and conversational data (`messages`, rendered with a real model's chat template that llama.cpp ships:
+Llama 3.2's for llama, Qwen3's for qwen3) are covered too.
+
+usage: trl_sft_parity.py TRAINRT_FINETUNE SOURCE_DIR WORK_DIR [llama|qwen3] [text|prompt_completion|messages]
+                         [GRAD_ACCUMULATION] [no|bfd|bfd_split|wrapped]
 """
 import json
 import os
@@ -22,6 +27,7 @@ finetune, src, work = sys.argv[1:4]
 family = sys.argv[4] if len(sys.argv) > 4 else "llama"
 data_format = sys.argv[5] if len(sys.argv) > 5 else "text"
 ga = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+packing = sys.argv[7] if len(sys.argv) > 7 else "no"
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 
@@ -33,10 +39,24 @@ os.makedirs(init)
 for name in ("tokenizer.json", "tokenizer_config.json"):
     shutil.copy(os.path.join(toks, "llama3", name), init)
 tok = AutoTokenizer.from_pretrained(init)
+if data_format == "messages":
+    # A real chat template, with the special tokens it writes added to the trained vocabulary.
+    templates = os.path.join(src, ".third_party", "llama-jinja", "templates")
+    if family == "qwen3":
+        template = "Qwen-Qwen3-0.6B.jinja"
+        tok.add_tokens(["<|im_start|>", "<|im_end|>"], special_tokens=True)
+        tok.add_tokens(["<think>", "</think>"])  # added, not special, as in Qwen3's tokenizer
+    else:
+        template = "meta-llama-Llama-3.2-3B-Instruct.jinja"
+        tok.add_tokens(["<|start_header_id|>", "<|end_header_id|>"], special_tokens=True)
+    with open(os.path.join(templates, template), encoding="utf-8") as f:
+        tok.chat_template = f.read()
+    tok.save_pretrained(init)
+    tok = AutoTokenizer.from_pretrained(init)
 
 torch.manual_seed(0)
 common = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-              num_key_value_heads=2, max_position_embeddings=128, bos_token_id=tok.bos_token_id,
+              num_key_value_heads=2, max_position_embeddings=256, bos_token_id=tok.bos_token_id,
               eos_token_id=tok.eos_token_id, attention_dropout=0.0)
 if family == "qwen3":
     model = Qwen3ForCausalLM(Qwen3Config(**common, head_dim=8, tie_word_embeddings=True))
@@ -51,6 +71,14 @@ def sentence(n):
 if data_format == "prompt_completion":
     rows = [{"prompt": "Q: " + sentence(rng.randint(2, 8)) + "\nA:", "completion": " " + sentence(rng.randint(1, 10))}
             for _ in range(40)]
+elif data_format == "messages":
+    def conversation():
+        turns = [{"role": "system", "content": sentence(rng.randint(1, 4))}] if rng.random() < 0.3 else []
+        for _ in range(rng.randint(1, 2)):
+            turns += [{"role": "user", "content": sentence(rng.randint(2, 8)) + "?"},
+                      {"role": "assistant", "content": sentence(rng.randint(1, 10)) + "."}]
+        return {"messages": turns}
+    rows = [conversation() for _ in range(40)]
 else:
     rows = [{"text": sentence(rng.randint(3, 30))} for _ in range(40)]
 eval_rows = rows[:8]
@@ -60,7 +88,8 @@ for split, items in (("train", rows), ("test", eval_rows)):
         for r in items:
             f.write(json.dumps(r) + "\n")
 
-hp = dict(epochs=2, batch=4, lr=1e-3, warmup=3, wd=0.01, seed=42, max_length=24)
+hp = dict(epochs=2, batch=4, lr=1e-3, warmup=3, wd=0.01, seed=42, max_length=128 if data_format == "messages" else 64 if packing != "no" else 24)
+packing_args = dict(packing=True, packing_strategy=packing) if packing != "no" else {}
 
 # TRL's SFTTrainer.
 args = SFTConfig(output_dir=os.path.join(work, "trl"), num_train_epochs=hp["epochs"],
@@ -68,7 +97,7 @@ args = SFTConfig(output_dir=os.path.join(work, "trl"), num_train_epochs=hp["epoc
                  gradient_accumulation_steps=ga, learning_rate=hp["lr"], warmup_steps=hp["warmup"],
                  weight_decay=hp["wd"], logging_steps=1, seed=hp["seed"], save_strategy="no", report_to="none",
                  disable_tqdm=True, max_length=hp["max_length"], use_cpu=True, bf16=False,  # SFTConfig defaults to bf16
-                 gradient_checkpointing=False)
+                 gradient_checkpointing=False, **packing_args)
 trainer = SFTTrainer(model=type(model).from_pretrained(init), args=args, train_dataset=Dataset.from_list(rows),
                      eval_dataset=Dataset.from_list(eval_rows), processing_class=tok)
 trainer.train()
@@ -84,7 +113,9 @@ p = subprocess.run([finetune, "--model_name_or_path", init, "--epochs", str(hp["
                     "--max_length", str(hp["max_length"]), "--training_dir", os.path.join(work, "data", "train"),
                     "--test_dir", os.path.join(work, "data", "test"), "--model_dir", os.path.join(out, "model"),
                     "--output_data_dir", out, "--save_strategy", "no", "--resume_from_checkpoint", "False",
-                    "--output_dir", os.path.join(out, "checkpoints")], capture_output=True, text=True)
+                    "--output_dir", os.path.join(out, "checkpoints")]
+                   + (["--packing", "True", "--packing_strategy", packing] if packing != "no" else []),
+                   capture_output=True, text=True)
 assert p.returncode == 0, p.stderr
 ours = [h for h in json.load(open(os.path.join(out, "trainer_state.json")))["log_history"] if "loss" in h]
 our_eval = float(open(os.path.join(out, "eval_results.txt")).read().split("eval_loss = ")[1].split()[0])
@@ -106,5 +137,5 @@ reloaded = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(exported), args
                       eval_dataset=Dataset.from_list(eval_rows), processing_class=AutoTokenizer.from_pretrained(exported))
 reloaded_eval = reloaded.evaluate()["eval_loss"]
 assert abs(reloaded_eval - our_eval) <= 1e-4 * our_eval, (reloaded_eval, our_eval)
-print(f"ok: {family} {data_format} (accumulation {ga}): {len(ours)} logged steps, worst relative loss difference "
+print(f"ok: {family} {data_format} (accumulation {ga}, packing {packing}): {len(ours)} logged steps, worst relative loss difference "
       f"{worst:.2e}; eval loss {our_eval:.6f} vs {their_eval:.6f}, {reloaded_eval:.6f} from the exported folder")

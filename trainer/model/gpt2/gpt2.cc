@@ -143,8 +143,7 @@ class Gpt2LMHeadModel final : public Model {
     return transformer_->drop->forward(transformer_->wte->forward(in.input_ids) + transformer_->wpe->forward(positions));
   }
   LayerContext LayerContextFor(const ModelInputs& in, at::ScalarType dtype) const override {
-    return {CausalPaddingBias(in.attention_mask, in.input_ids.size(0), in.input_ids.size(1), in.input_ids.options(), dtype),
-            {}, {}};
+    return {CausalPaddingBias(in, dtype), {}, {}};
   }
   at::Tensor Layer(int64_t index, const at::Tensor& hidden, const LayerContext& context) override {
     return transformer_->h[static_cast<size_t>(index)]->as<Gpt2BlockImpl>()->forward(hidden, context.attention_bias);

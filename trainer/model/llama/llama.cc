@@ -191,7 +191,7 @@ class DecoderForCausalLM final : public Model {
         in.position_ids.defined() ? in.position_ids : at::arange(t, ids.options().dtype(at::kLong)).unsqueeze(0).expand({b, t});
     const at::Tensor freqs = positions.unsqueeze(-1).to(at::kFloat) * inv_freq_.to(at::kFloat);  // [B, T, D/2]
     const at::Tensor emb = at::cat({freqs, freqs}, -1);
-    return {CausalPaddingBias(in.attention_mask, b, t, ids.options(), dtype), emb.cos().to(dtype), emb.sin().to(dtype)};
+    return {CausalPaddingBias(in, dtype), emb.cos().to(dtype), emb.sin().to(dtype)};
   }
   at::Tensor Layer(int64_t index, const at::Tensor& hidden, const LayerContext& context) override {
     return model_->layers[static_cast<size_t>(index)]->as<DecoderLayerImpl>()->forward(hidden, context);
