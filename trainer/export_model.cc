@@ -45,6 +45,26 @@ Status ExportModel(const std::string& dir, const std::vector<TensorMap>& shards,
     nlohmann::json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
     TRAINRT_RETURN_IF_ERROR(write("model.safetensors.index.json", HfJsonText(index)));
   }
+  if (files.task->head().kind == HeadKind::kCausalLM) {
+    // The source's generation settings as they were, else the ones transformers derives from the
+    // config (GenerationConfig.from_model_config, as save_pretrained writes them).
+    const std::string source = files.source_dir + "/generation_config.json";
+    if (!files.source_dir.empty() && runtime::PathExists(source)) {
+      auto text = runtime::ReadFileToString(source);
+      if (!text.ok()) return text.status();
+      TRAINRT_RETURN_IF_ERROR(write("generation_config.json", *text));
+    } else {
+      nlohmann::json g = {{"_from_model_config", true}};
+      for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id"}) {
+        if (c.contains(key) && !c[key].is_null()) g[key] = c[key];
+      }
+      g["output_attentions"] = c.value("output_attentions", false);
+      g["output_hidden_states"] = c.value("output_hidden_states", false);
+      g["use_cache"] = c.value("use_cache", true);
+      if (c.contains("transformers_version")) g["transformers_version"] = c["transformers_version"];
+      TRAINRT_RETURN_IF_ERROR(write("generation_config.json", HfJsonText(g)));
+    }
+  }
   return files.tokenizer->Save(dir, {files.family->tokenizer_class(), files.family->dims().max_position_embeddings});
 }
 

@@ -1,7 +1,8 @@
 // ExportModel: writes to a folder what Hugging Face's trainer.save_model writes, so that
 // transformers' Auto classes and AutoTokenizer load it: config.json (the model's config with
 // architectures, dtype and what the task adds, e.g. id2label), the weights (model.safetensors, or
-// Hugging Face's sharded layout), and the tokenizer's files. Each file is written atomically
+// Hugging Face's sharded layout), the tokenizer's files (with the chat template), and for causal
+// LMs generation_config.json. Each file is written atomically
 // (temp file, fsync, rename). The model dir and every checkpoint get one.
 #ifndef TRAINRT_TRAINER_EXPORT_MODEL_H_
 #define TRAINRT_TRAINER_EXPORT_MODEL_H_
@@ -27,6 +28,7 @@ struct ModelFiles {
   std::string architecture;  // config.json's architectures: "BertForSequenceClassification"
   const Task* task = nullptr;
   const Tokenizer* tokenizer = nullptr;
+  std::string source_dir;  // the folder the model came from: its generation_config.json is kept
 };
 
 // `shards` are the model's parameters by name (CPU, float32): one shard writes

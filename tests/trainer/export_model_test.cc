@@ -36,7 +36,7 @@ TEST(ExportModel, ConfigWeightsAndTokenizerFilesAsTransformersReadsThem) {
   auto model = (*family)->Build(task->head());
   ASSERT_TRUE(model.ok());
   const TensorMap weights = ModelWeights(**model);
-  const ModelFiles files{family->get(), (*model)->architecture(), task.get(), tokenizer->get()};
+  const ModelFiles files{family->get(), (*model)->architecture(), task.get(), tokenizer->get(), ""};
 
   ASSERT_TRUE(ExportModel(dir.path() + "/whole", {weights}, files).ok());
   const nlohmann::json written = ReadJson(dir.path() + "/whole/config.json");
@@ -86,7 +86,7 @@ TEST(ExportModel, AVocabOnlyTokenizerGetsAConfigNamingTheFamilysTokenizerClass) 
   ASSERT_TRUE(family.ok());
   auto model = (*family)->Build(task->head());
   ASSERT_TRUE(model.ok());
-  const ModelFiles files{family->get(), (*model)->architecture(), task.get(), tokenizer->get()};
+  const ModelFiles files{family->get(), (*model)->architecture(), task.get(), tokenizer->get(), ""};
   ASSERT_TRUE(ExportModel(dir.path() + "/out", {ModelWeights(**model)}, files).ok());
   const nlohmann::json tc = ReadJson(dir.path() + "/out/tokenizer_config.json");
   EXPECT_EQ(tc["tokenizer_class"], "DistilBertTokenizer");

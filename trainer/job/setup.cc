@@ -211,7 +211,7 @@ Status PrepareTraining(Job& job) {
     if (args.save_strategy != "no") {
       TRAINRT_RETURN_IF_ERROR(CheckFreeSpace(args.output_dir, job.model_bytes * 3 / 5 * 6,
                                              "1.2x a checkpoint's tensors: the weights and AdamW's two moments"));
-      ModelFiles files{job.family.get(), job.model->architecture(), job.task.get(), job.tokenizer.get()};
+      ModelFiles files{job.family.get(), job.model->architecture(), job.task.get(), job.tokenizer.get(), job.model_path};
       job.writer = std::make_unique<CheckpointWriter>(args.output_dir, files, args.save_total_limit);
       job.writer->set_best_step(job.progress.best_global_step);
     }

@@ -215,6 +215,11 @@ Result<BpeTokenizer> BpeTokenizer::FromTokenizerJson(nlohmann::json j, const std
       const std::string content = a["content"].get<std::string>();
       TRAINRT_RETURN_IF_ERROR(add(content, a["id"], "added_tokens"));
       t.added_tokens_.emplace_back(content, a["id"].get<int32_t>());
+      if (a.value("special", false)) {
+        const size_t id = static_cast<size_t>(a["id"].get<int32_t>());
+        if (t.special_ids_.size() <= id) t.special_ids_.resize(id + 1, false);
+        t.special_ids_[id] = true;
+      }
     }
   }
   std::stable_sort(t.added_tokens_.begin(), t.added_tokens_.end(),
@@ -424,6 +429,32 @@ Encoding BpeTokenizer::Encode(std::string_view text, const std::optional<std::st
     e.word_ids.resize(n, -1);
   }
   return e;
+}
+
+std::string BpeTokenizer::Decode(const std::vector<int32_t>& ids) const {
+  static const std::unordered_map<std::string, char> byte_of = [] {
+    std::unordered_map<std::string, char> m;
+    const auto& alphabet = ByteLevelAlphabet();
+    for (size_t b = 0; b < alphabet.size(); ++b) m[alphabet[b]] = static_cast<char>(b);
+    return m;
+  }();
+  std::string out;
+  for (int32_t id : ids) {
+    if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size()) continue;
+    if (static_cast<size_t>(id) < special_ids_.size() && special_ids_[static_cast<size_t>(id)]) continue;
+    const std::string& token = id_to_token_[static_cast<size_t>(id)];
+    std::string bytes;
+    bool mapped = true;
+    for (size_t i = 0; i < token.size() && mapped;) {
+      const size_t n = Utf8Length(static_cast<unsigned char>(token[i]));
+      const auto it = byte_of.find(token.substr(i, n));
+      if (it == byte_of.end()) mapped = false;
+      else bytes += it->second;
+      i += n;
+    }
+    out += mapped ? bytes : token;
+  }
+  return out;
 }
 
 Status BpeTokenizer::Save(const std::string& dir, const TokenizerExport&) const {

@@ -42,6 +42,10 @@ class BpeTokenizer final : public Tokenizer {
   // special_tokens_map.json, chat_template.jinja), copied as they are.
   runtime::Status Save(const std::string& dir, const TokenizerExport& options) const override;
 
+  // Byte-level decoding: each token's code points back to bytes (a token with other code points,
+  // an added token, as its own bytes).
+  std::string Decode(const std::vector<int32_t>& ids) const override;
+
   std::optional<int32_t> IdOf(const std::string& token) const;
 
  private:
@@ -71,6 +75,7 @@ class BpeTokenizer final : public Tokenizer {
   std::unordered_map<std::string, int32_t> merge_rank_;  // "left right" -> rank
   std::optional<int32_t> unk_id_;
   std::vector<std::pair<std::string, int32_t>> added_tokens_;  // matched on the raw text, longest first
+  std::vector<bool> special_ids_;                              // by id: an added token marked special
   std::vector<TemplatePiece> single_, pair_;                   // TemplateProcessing; empty: ids as they are
   SpecialTokens special_;
   std::string source_dir_;

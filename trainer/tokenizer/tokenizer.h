@@ -57,6 +57,8 @@ class Tokenizer {
   virtual size_t vocab_size() const = 0;
   // A token as the vocabulary spells it: the text itself for added and special tokens.
   virtual std::string TokenText(int32_t id) const = 0;
+  // The text of `ids`, as tokenizers' decode(ids, skip_special_tokens=True) makes it.
+  virtual std::string Decode(const std::vector<int32_t>& ids) const = 0;
 
   // Writes the files transformers' AutoTokenizer loads into `dir`: those the tokenizer was loaded
   // from, completed with what `options` says.

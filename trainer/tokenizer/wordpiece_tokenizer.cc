@@ -396,4 +396,19 @@ Status WordPieceTokenizer::Save(const std::string& dir, const TokenizerExport& o
   return write("vocab.txt", vocab);
 }
 
+std::string WordPieceTokenizer::Decode(const std::vector<int32_t>& ids) const {
+  std::string out;
+  for (int32_t id : ids) {
+    if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size()) continue;
+    if (id == special_.pad || id == special_.bos || id == special_.eos || id == special_.unk) continue;
+    const std::string& token = id_to_token_[static_cast<size_t>(id)];
+    if (!out.empty() && token.rfind(prefix_, 0) == 0) {
+      out += token.substr(prefix_.size());
+    } else {
+      out += (out.empty() ? "" : " ") + token;
+    }
+  }
+  return out;
+}
+
 }  // namespace trainrt::trainer

@@ -44,6 +44,9 @@ class WordPieceTokenizer final : public Tokenizer {
                   const EncodeOptions& options) const override;
   const SpecialTokens& special_tokens() const override { return special_; }
   size_t vocab_size() const override { return id_to_token_.size(); }
+  // The WordPiece decoder: tokens joined by spaces, continuation prefixes ("##") joined to the
+  // token before, special tokens skipped (without the decoder's clean-up of spaces before punctuation).
+  std::string Decode(const std::vector<int32_t>& ids) const override;
   std::string TokenText(int32_t id) const override {
     return id >= 0 && static_cast<size_t>(id) < id_to_token_.size() ? id_to_token_[static_cast<size_t>(id)] : "";
   }

@@ -2,7 +2,8 @@
 byte-level BPE tokenizer trained by `tokenizers` (Llama 3's layout: BOS added, EOS appended as TRL
 appends it), the same weights, data, batch and hyperparameters on CPU, dropout 0. The loss,
 learning rate and grad norm at every logged step must agree to float tolerance; so must the
-eval loss, and the exported folder loads in transformers and evaluates to ours.
+eval loss, and the exported folder loads in transformers, evaluates to ours, and trainrt-generate's
+greedy generation from it equals transformers' generate.
 
 Packed (bfd, bfd_split, wrapped: TRL's packing, rows of max_length, positions restarting per example)
 and conversational data (`messages`, rendered with a real model's chat template that llama.cpp ships:
@@ -137,5 +138,30 @@ reloaded = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(exported), args
                       eval_dataset=Dataset.from_list(eval_rows), processing_class=AutoTokenizer.from_pretrained(exported))
 reloaded_eval = reloaded.evaluate()["eval_loss"]
 assert abs(reloaded_eval - our_eval) <= 1e-4 * our_eval, (reloaded_eval, our_eval)
+# Greedy generation: trainrt-generate from the exported folder says what transformers' generate says,
+# and the folder has the generation_config.json that generate reads.
+assert os.path.exists(os.path.join(exported, "generation_config.json"))
+generate = os.path.join(os.path.dirname(finetune), "trainrt-generate")
+exported_tok = AutoTokenizer.from_pretrained(exported)
+hf_model = AutoModelForCausalLM.from_pretrained(exported)
+if data_format == "messages":
+    conversation = [m for m in eval_rows[0]["messages"] if m["role"] != "assistant"][:1]
+    with open(os.path.join(work, "conversation.json"), "w") as f:
+        json.dump(conversation, f)
+    prompt_args = ["--messages", os.path.join(work, "conversation.json")]
+    hf_ids = exported_tok.apply_chat_template(conversation, add_generation_prompt=True, return_dict=True)["input_ids"]
+else:
+    prompt = "the cat"
+    prompt_args = ["--prompt", prompt]
+    hf_ids = exported_tok(prompt)["input_ids"]
+g = subprocess.run([generate, "--model", exported, "--max_new_tokens", "12"] + prompt_args, capture_output=True, text=True)
+assert g.returncode == 0, g.stderr
+mine = json.loads(g.stdout)
+hf_out = hf_model.generate(torch.tensor([hf_ids]), attention_mask=torch.ones(1, len(hf_ids), dtype=torch.long),
+                           do_sample=False, max_new_tokens=12)[0].tolist()
+assert mine["prompt_ids"] == hf_ids, (mine["prompt_ids"], hf_ids)
+assert mine["new_ids"] == hf_out[len(hf_ids):], (mine["new_ids"], hf_out[len(hf_ids):])
+assert mine["text"] == exported_tok.decode(hf_out[len(hf_ids):], skip_special_tokens=True), (mine["text"],)
 print(f"ok: {family} {data_format} (accumulation {ga}, packing {packing}): {len(ours)} logged steps, worst relative loss difference "
-      f"{worst:.2e}; eval loss {our_eval:.6f} vs {their_eval:.6f}, {reloaded_eval:.6f} from the exported folder")
+      f"{worst:.2e}; eval loss {our_eval:.6f} vs {their_eval:.6f}, {reloaded_eval:.6f} from the exported folder; greedy "
+      f"generation equal to transformers' ({len(mine['new_ids'])} tokens)")
