@@ -65,7 +65,26 @@ Status ExportModel(const std::string& dir, const std::vector<TensorMap>& shards,
       TRAINRT_RETURN_IF_ERROR(write("generation_config.json", HfJsonText(g)));
     }
   }
-  return files.tokenizer->Save(dir, {files.family->tokenizer_class(), files.family->dims().max_position_embeddings});
+  TRAINRT_RETURN_IF_ERROR(
+      files.tokenizer->Save(dir, {files.family->tokenizer_class(), files.family->dims().max_position_embeddings}));
+  if (!files.chat_template_path.empty()) {
+    // The job's template replaces the model's, as save_pretrained writes it: chat_template.jinja,
+    // and none left in tokenizer_config.json.
+    auto source = runtime::ReadFileToString(files.chat_template_path);
+    if (!source.ok()) return source.status();
+    TRAINRT_RETURN_IF_ERROR(write("chat_template.jinja", *source));
+    const std::string config_path = dir + "/tokenizer_config.json";
+    if (runtime::PathExists(config_path)) {
+      auto text = runtime::ReadFileToString(config_path);
+      if (!text.ok()) return text.status();
+      nlohmann::json config = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+      if (config.is_object() && config.contains("chat_template")) {
+        config.erase("chat_template");
+        TRAINRT_RETURN_IF_ERROR(write("tokenizer_config.json", config.dump(2) + "\n"));
+      }
+    }
+  }
+  return runtime::Status::Ok();
 }
 
 }  // namespace trainrt::trainer

@@ -29,6 +29,7 @@ struct ModelFiles {
   const Task* task = nullptr;
   const Tokenizer* tokenizer = nullptr;
   std::string source_dir;  // the folder the model came from: its generation_config.json is kept
+  std::string chat_template_path;  // set: this template is the export's chat_template.jinja
 };
 
 // `shards` are the model's parameters by name (CPU, float32): one shard writes

@@ -163,11 +163,14 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
   options["task"] = text(a.task);
   options["dataset_text_field"] = text(a.dataset_text_field);
   options["completion_only_loss"] = optional_boolean(a.completion_only_loss);
+  options["assistant_only_loss"] = boolean(a.assistant_only_loss);
+  options["chat_template_path"] = text(a.chat_template_path);
   options["packing"] = boolean(a.packing);
   options["packing_strategy"] = text(a.packing_strategy);
   options["eval_packing"] = optional_boolean(a.eval_packing);
   options["bf16"] = boolean(a.bf16);
   options["fp16"] = boolean(a.fp16);
+  options["gradient_checkpointing"] = boolean(a.gradient_checkpointing);
   options["group_by_length"] = boolean(a.group_by_length);
   options["output_dir"] = text(a.output_dir);
   for (const char* n : {"model_dir", "model-dir"}) options[n] = text(a.model_dir);
@@ -206,6 +209,7 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
     if (!it->second.second(value)) {
       return Status::InvalidArgument("argument --" + name + "='" + value + "': expected " + it->second.first);
     }
+    a.given.insert(name);
   }
   auto in = [](const std::string& v, std::initializer_list<const char*> allowed) {
     for (const char* a : allowed) {
@@ -318,6 +322,20 @@ Result<FinetuneArgs> FinetuneArgs::Parse(const std::vector<std::string>& argv, c
     a.output_dir = default_checkpoints;
   }
   return a;
+}
+
+std::vector<std::string> FinetuneArgs::ApplySftConfigDefaults() {
+  std::vector<std::string> set;
+  auto unless_given = [&](const char* name, auto& field, auto value, const std::string& shown) {
+    if (given.count(name) != 0) return;
+    field = value;
+    set.push_back(std::string(name) + "=" + shown);
+  };
+  unless_given("learning_rate", learning_rate, 2e-5, "2e-05");
+  unless_given("logging_steps", logging_steps, 10.0, "10");
+  unless_given("gradient_checkpointing", gradient_checkpointing, true, "True");
+  if (!fp16) unless_given("bf16", bf16, true, "True");
+  return set;
 }
 
 }  // namespace trainrt::trainer

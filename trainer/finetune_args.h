@@ -7,6 +7,7 @@
 #define TRAINRT_TRAINER_FINETUNE_ARGS_H_
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,12 +68,16 @@ struct FinetuneArgs {
   std::string task;                     // "": the model family's; sequence-classification | causal-lm
   std::string dataset_text_field = "text";   // causal LM: the text column (TRL's name)
   std::optional<bool> completion_only_loss;  // causal LM with prompt/completion: unset is True (TRL's)
+  bool assistant_only_loss = false;          // causal LM with conversations: the loss on the assistant's tokens
+  std::string chat_template_path;            // a .jinja/.j2 file: the chat template instead of the model's (TRL's)
   bool packing = false;                      // causal LM: examples share rows of max_length ids (TRL's)
   std::string packing_strategy = "bfd";      // bfd | bfd_split | wrapped
   PackingStrategy packing_strategy_parsed = PackingStrategy::kBfd;
   std::optional<bool> eval_packing;          // the test set packed too; unset: as packing (TRL's)
   bool bf16 = false;
   bool fp16 = false;
+  bool gradient_checkpointing = false;  // recompute each layer's activations in backward: less memory
+  std::set<std::string> given;          // the settings the arguments named (as spelled)
   bool group_by_length = false;         // batches of similar length (faster; a different data order)
   std::string output_dir;               // checkpoints: checkpointconfig.json's LocalPath, else <base>/checkpoints
   std::string model_dir;                // SM_MODEL_DIR
@@ -89,6 +94,11 @@ struct FinetuneArgs {
 
   // argv excludes the program name. InvalidArgument names the argument and the expected value.
   static runtime::Result<FinetuneArgs> Parse(const std::vector<std::string>& argv, const runtime::EnvMap& env);
+
+  // The causal-LM task's defaults where the arguments named nothing: TRL SFTConfig's, which
+  // differ from TrainingArguments' (learning_rate 2e-05, logging_steps 10, gradient_checkpointing
+  // True, bf16 True unless fp16). Returns what it set ("learning_rate=2e-05", ...).
+  std::vector<std::string> ApplySftConfigDefaults();
 };
 
 }  // namespace trainrt::trainer

@@ -68,7 +68,8 @@ def main():
     os.makedirs(config, exist_ok=True)
     hyperparameters = {"num_train_epochs": 1, "per_device_train_batch_size": 16, "learning_rate": 3e-3,
                        "lr_scheduler_type": "cosine", "warmup_ratio": 0.05, "max_length": 64, "logging_steps": 25,
-                       "eval_strategy": "epoch", "save_steps": 100, "sagemaker_job_name": "trainrt-sft-demo"}
+                       "eval_strategy": "epoch", "save_steps": 100, "sagemaker_job_name": "trainrt-sft-demo",
+                       "bf16": False}  # a CPU demo: SFTConfig's bf16 default is for GPUs
     with open(os.path.join(config, "hyperparameters.json"), "w") as f:
         json.dump({k: json.dumps(v) for k, v in hyperparameters.items()}, f)
     with open(os.path.join(config, "resourceconfig.json"), "w") as f:

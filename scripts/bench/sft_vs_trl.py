@@ -94,7 +94,8 @@ def ours(model_dir, work, out, args, packing):
            "--train_batch_size", str(args.batch), "--learning_rate", "1e-4", "--max_length", str(args.max_length),
            "--logging_steps", "1000", "--seed", "42", "--training_dir", work + "/data/train",
            "--model_dir", out + "/model", "--output_data_dir", out + "/data", "--save_strategy", "no",
-           "--output_dir", out + "/checkpoints", "--resume_from_checkpoint", "False", "--packing", str(packing)]
+           "--output_dir", out + "/checkpoints", "--resume_from_checkpoint", "False", "--packing", str(packing),
+           "--bf16", "False", "--gradient_checkpointing", "False"]
     p = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
     if p.returncode != 0:
         sys.exit("trainrt-finetune failed:\n" + p.stderr[-3000:])

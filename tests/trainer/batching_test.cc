@@ -143,3 +143,35 @@ TEST(Collate, PackedRowsRestartPositionsAndAttentionStaysInsideEachExample) {
 
 }  // namespace
 }  // namespace trainrt::trainer
+
+namespace trainrt::trainer {
+namespace {
+
+// Shared rows: a batch's short examples fill the padding of another's row, each as a segment;
+// every id and target is kept, the rows are fewer.
+TEST(Collate, SharedRowsKeepEveryTargetInFewerRows) {
+  EncodedSet set;
+  for (int32_t n : {6, 2, 3, 1}) {
+    const size_t len = static_cast<size_t>(n);
+    std::vector<int32_t> ids(len), targets(len, kIgnoreIndex);
+    for (size_t t = 0; t < len; ++t) ids[t] = n * 10 + static_cast<int32_t>(t);
+    for (size_t t = 0; t + 1 < len; ++t) targets[t] = ids[t + 1];
+    set.inputs.push_back(Encoding{ids, std::vector<int32_t>(len, 1), std::vector<int32_t>(len, 0), std::vector<int32_t>(len, -1)});
+    set.token_labels.push_back(targets);
+  }
+  set.share_rows = true;
+  const Batch b = Collate(set, {0, 1, 2, 3}, 0, c10::Device(c10::kCPU));
+  ASSERT_EQ(b.inputs.input_ids.size(0), 2);  // [6] and [3, 2, 1]
+  EXPECT_EQ(b.targets, 5 + 1 + 2 + 0);
+  EXPECT_EQ(b.labels.ne(kIgnoreIndex).sum().item<int64_t>(), 8);
+  EXPECT_EQ(b.inputs.attention_mask.sum().item<int64_t>(), 12);
+  const std::vector<int64_t> ids1{30, 31, 32, 20, 21, 10}, pos1{0, 1, 2, 0, 1, 0}, seg1{1, 1, 1, 2, 2, 3};
+  for (int64_t t = 0; t < 6; ++t) {
+    EXPECT_EQ(b.inputs.input_ids[1][t].item<int64_t>(), ids1[static_cast<size_t>(t)]) << t;
+    EXPECT_EQ(b.inputs.position_ids[1][t].item<int64_t>(), pos1[static_cast<size_t>(t)]) << t;
+    EXPECT_EQ(b.inputs.segment_ids[1][t].item<int64_t>(), seg1[static_cast<size_t>(t)]) << t;
+  }
+}
+
+}  // namespace
+}  // namespace trainrt::trainer

@@ -89,5 +89,45 @@ TEST(ChatTemplate, LoadsAsTransformersFindsIt) {
   EXPECT_NE(broken.status().message().find("chat_template.jinja"), std::string::npos) << broken.status().ToString();
 }
 
+// assistant_only_loss: what {% generation %} blocks write, as byte ranges of the same text that a
+// plain render gives, whitespace control on the tags kept.
+TEST(ChatTemplate, GenerationBlocksAreFoundInTheRenderedText) {
+  const std::string source =
+      "{% for m in messages %}{{ m.role }}: {% if m.role == 'assistant' %}{% generation %}{{ m.content }}<end>"
+      "{% endgeneration %}{% else %}{{ m.content }}{% endif %}|\n  {%- generation -%}  x  {%- endgeneration %}\n{% endfor %}";
+  auto t = ChatTemplate::Parse(source, "test template");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_TRUE(t->has_generation_blocks());
+  const nlohmann::json messages = nlohmann::json::parse(
+      R"([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
+          {"role": "user", "content": "and?"}, {"role": "assistant", "content": "bye"}])");
+  std::vector<std::pair<size_t, size_t>> spans;
+  auto text = t->RenderWithGenerationSpans(messages, false, std::nullopt, {}, spans);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(*text, *t->Render(messages, false, std::nullopt, {}));
+  // trim_blocks takes the newline after a block tag, the tags' "-" the spaces beside them.
+  EXPECT_EQ(*text, "user: hi|xassistant: hello<end>|xuser: and?|xassistant: bye<end>|x");
+  std::vector<std::string> generated;
+  for (const auto& [b, e] : spans) generated.push_back(text->substr(b, e - b));
+  EXPECT_EQ(generated, (std::vector<std::string>{"x", "hello<end>", "x", "x", "bye<end>", "x"}));
+
+  auto plain = ChatTemplate::Parse("{{ messages[0].content }}", "plain");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->has_generation_blocks());
+  EXPECT_FALSE(plain->RenderWithGenerationSpans(messages, false, std::nullopt, {}, spans).ok());
+}
+
+TEST(ChatTemplate, ATemplateFileIsAJinjaFile) {
+  testing::ScratchDir dir;
+  dir.Write("t.jinja", "{{ 'J' }}");
+  auto file = LoadChatTemplateFile(dir.path() + "/t.jinja");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(*(*file)->Render(nlohmann::json::array(), false, std::nullopt, {}), "J");
+  auto folder = LoadChatTemplateFile(dir.path());
+  ASSERT_FALSE(folder.ok());
+  EXPECT_NE(folder.status().message().find("expected a .jinja or .j2 template file"), std::string::npos);
+  EXPECT_FALSE(LoadChatTemplateFile(dir.path() + "/missing.jinja").ok());
+}
+
 }  // namespace
 }  // namespace trainrt::trainer

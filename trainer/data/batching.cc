@@ -1,5 +1,7 @@
 #include "trainer/data/batching.h"
 
+#include "trainer/data/packing.h"
+
 #include <algorithm>
 #include <optional>
 
@@ -16,42 +18,63 @@ int64_t EncodedSet::TargetCount(size_t i) const {
 }
 
 Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t pad_id, const c10::Device& device) {
-  size_t longest = 0;
-  for (int64_t i : index) longest = std::max(longest, set.inputs[static_cast<size_t>(i)].input_ids.size());
-  const int64_t b = static_cast<int64_t>(index.size()), l = static_cast<int64_t>(longest);
   const bool token_level = !set.token_labels.empty();
+  auto length = [&](int64_t i) { return set.inputs[static_cast<size_t>(i)].input_ids.size(); };
+  size_t longest = 0;
+  for (int64_t i : index) longest = std::max(longest, length(i));
+  // The rows: the examples each holds. Shared rows fill the padding of a row with other examples
+  // of the batch (best-fit decreasing into the longest example's length).
+  std::vector<std::vector<int64_t>> rows;
+  if (set.share_rows && token_level) {
+    std::vector<size_t> lengths;
+    for (int64_t i : index) lengths.push_back(std::max<size_t>(length(i), 1));
+    for (const auto& bin : BestFitDecreasing(lengths, std::max<size_t>(longest, 1))) {
+      rows.emplace_back();
+      for (size_t k : bin) rows.back().push_back(index[k]);
+    }
+  } else {
+    for (int64_t i : index) rows.push_back({i});
+  }
+  const bool segmented = !set.segment_lengths.empty() || rows.size() < index.size();
+  const int64_t b = static_cast<int64_t>(rows.size()), l = static_cast<int64_t>(longest);
   at::Tensor ids = at::full({b, l}, pad_id, at::kLong), mask = at::zeros({b, l}, at::kLong),
              types = at::zeros({b, l}, at::kLong);
   at::Tensor labels = token_level ? at::full({b, l}, kIgnoreIndex, at::kLong) : at::empty({b}, at::kLong);
+  // Segmented rows: positions restart per example, which is numbered 1, 2, ...; padding is
+  // position 0 of segment 0 (TRL pads position_ids with 0).
+  at::Tensor positions, segments;
+  if (segmented) positions = at::zeros({b, l}, at::kLong), segments = at::zeros({b, l}, at::kLong);
   auto ids_a = ids.accessor<int64_t, 2>(), mask_a = mask.accessor<int64_t, 2>(), types_a = types.accessor<int64_t, 2>();
   Batch batch;
   for (int64_t r = 0; r < b; ++r) {
-    const size_t row = static_cast<size_t>(index[static_cast<size_t>(r)]);
-    const Encoding& e = set.inputs[row];
-    for (size_t t = 0; t < e.input_ids.size(); ++t) {
-      ids_a[r][static_cast<int64_t>(t)] = e.input_ids[t];
-      mask_a[r][static_cast<int64_t>(t)] = e.attention_mask[t];
-      types_a[r][static_cast<int64_t>(t)] = e.token_type_ids[t];
-    }
-    if (token_level) {
-      auto labels_a = labels.accessor<int64_t, 2>();
-      for (size_t t = 0; t < set.token_labels[row].size(); ++t) labels_a[r][static_cast<int64_t>(t)] = set.token_labels[row][t];
-    } else {
-      labels.accessor<int64_t, 1>()[r] = set.labels[row];
-    }
-    batch.targets += set.TargetCount(row);
-  }
-  at::Tensor positions, segments;
-  if (!set.segment_lengths.empty()) {  // padding: position 0, segment 0 (TRL pads position_ids with 0)
-    positions = at::zeros({b, l}, at::kLong);
-    segments = at::zeros({b, l}, at::kLong);
-    auto positions_a = positions.accessor<int64_t, 2>(), segments_a = segments.accessor<int64_t, 2>();
-    for (int64_t r = 0; r < b; ++r) {
-      int64_t t = 0, segment = 0;
-      for (int32_t n : set.segment_lengths[static_cast<size_t>(index[static_cast<size_t>(r)])]) {
-        ++segment;
-        for (int64_t p = 0; p < n; ++p, ++t) positions_a[r][t] = p, segments_a[r][t] = segment;
+    int64_t t0 = 0, segment = 0;
+    for (int64_t example : rows[static_cast<size_t>(r)]) {
+      const size_t row = static_cast<size_t>(example);
+      const Encoding& e = set.inputs[row];
+      for (size_t t = 0; t < e.input_ids.size(); ++t) {
+        ids_a[r][t0 + static_cast<int64_t>(t)] = e.input_ids[t];
+        mask_a[r][t0 + static_cast<int64_t>(t)] = e.attention_mask[t];
+        types_a[r][t0 + static_cast<int64_t>(t)] = e.token_type_ids[t];
       }
+      if (token_level) {
+        auto labels_a = labels.accessor<int64_t, 2>();
+        for (size_t t = 0; t < set.token_labels[row].size(); ++t) {
+          labels_a[r][t0 + static_cast<int64_t>(t)] = set.token_labels[row][t];
+        }
+      } else {
+        labels.accessor<int64_t, 1>()[r] = set.labels[row];
+      }
+      if (segmented) {
+        auto positions_a = positions.accessor<int64_t, 2>(), segments_a = segments.accessor<int64_t, 2>();
+        const std::vector<int32_t> whole{static_cast<int32_t>(e.input_ids.size())};
+        int64_t t = t0;
+        for (int32_t n : set.segment_lengths.empty() ? whole : set.segment_lengths[row]) {
+          ++segment;
+          for (int64_t p = 0; p < n; ++p, ++t) positions_a[r][t] = p, segments_a[r][t] = segment;
+        }
+      }
+      t0 += static_cast<int64_t>(e.input_ids.size());
+      batch.targets += set.TargetCount(row);
     }
   }
   const bool pin = device.is_cuda();

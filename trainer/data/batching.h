@@ -28,6 +28,10 @@ struct EncodedSet {
   // empty when every row is one example. Collation restarts positions at each example and keeps
   // attention inside it.
   std::vector<std::vector<int32_t>> segment_lengths;
+  // Token-level examples whose attention stays inside them (causal LMs) may share a padded row of
+  // their batch: Collate fills one example's padding with others, as segments. The batch, its
+  // targets and its loss are the same; the padding computed is less.
+  bool share_rows = false;
 
   size_t size() const { return inputs.size(); }
   // How many targets example `i` has (labels that are not kIgnoreIndex).
@@ -35,7 +39,9 @@ struct EncodedSet {
 };
 
 struct Batch {
-  ModelInputs inputs;  // [B, T] each, padded to the longest row (position and segment ids when packed)
+  // [R, T] each, padded to the longest example; R rows hold the batch's examples, one each or, when
+  // rows are shared, several (then with position and segment ids, as packed rows have).
+  ModelInputs inputs;
   at::Tensor labels;   // [B] (sequence-level) or [B, T] (token-level, kIgnoreIndex on padding)
   int64_t targets = 0;  // labels that are not kIgnoreIndex
 };

@@ -150,7 +150,7 @@ PipelineRunner::Micro PipelineRunner::Forward(const Batch& b, int64_t index, dou
   const LayerContext context = model_.LayerContextFor(b.inputs, h.scalar_type());
   const int64_t first_layer = plan_.first() ? 0 : plan_.first_piece;
   const int64_t end_layer = plan_.last() ? plan_.last_piece : plan_.last_piece + 1;
-  for (int64_t i = first_layer; i < end_layer; ++i) h = model_.Layer(i, h, context);
+  for (int64_t i = first_layer; i < end_layer; ++i) h = model_.RunLayer(i, h, context);
   if (plan_.last()) {
     at::Tensor logits = model_.Head(h).to(at::kFloat);
     if (!train) {

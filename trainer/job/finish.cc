@@ -43,7 +43,8 @@ Status Export(Job& job, const std::vector<TensorMap>& weights) {
   TensorMap whole;  // the exported model is one file, whatever the stages
   for (const auto& shard : weights) whole.insert(shard.begin(), shard.end());
   const std::string& dir = job.args.model_dir;
-  const ModelFiles files{job.family.get(), job.model->architecture(), job.task.get(), job.tokenizer.get(), job.model_path};
+  const ModelFiles files{job.family.get(), job.model->architecture(), job.task.get(), job.tokenizer.get(), job.model_path,
+                        job.args.chat_template_path};
   TRAINRT_RETURN_IF_ERROR(ExportModel(dir, {whole}, files));
   auto reread = LoadModelWeights(dir);
   if (!reread.ok()) return reread.status().WithContext("verifying the exported model");

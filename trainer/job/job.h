@@ -54,7 +54,7 @@ struct Schedule {
 
 struct Job {
   Job(const FinetuneArgs& a, const runtime::EnvMap& e) : args(a), env(e) {}
-  const FinetuneArgs& args;
+  FinetuneArgs args;  // a copy: the task's defaults complete it (FinetuneArgs::ApplySftConfigDefaults)
   const runtime::EnvMap& env;
 
   // What is trained (SetUp).

@@ -37,17 +37,29 @@ Status LoadModelAndData(Job& job) {
   auto task = NewTask(args, *job.family, job.model_path);
   if (!task.ok()) return task.status();
   job.task = std::move(*task);
+  if (job.task->head().kind == HeadKind::kCausalLM) {
+    // Causal LMs train as TRL's SFTTrainer does: its SFTConfig's defaults where the job set nothing.
+    const std::vector<std::string> set = job.args.ApplySftConfigDefaults();
+    if (!set.empty() && job.main_rank()) {
+      std::string list;
+      for (const std::string& s : set) list += (list.empty() ? "" : ", ") + s;
+      std::fprintf(stderr, "trainrt-finetune: causal LM: TRL SFTConfig's defaults for what the job did not set: %s\n",
+                   list.c_str());
+    }
+  }
   const int64_t wanted = args.max_seq_length_given ? args.max_seq_length : job.task->default_max_length();
   const int max_length = static_cast<int>(std::min(wanted, job.family->dims().max_position_embeddings));
   // Padding: the tokenizer's pad token, else its EOS (TRL's fallback); padded positions are masked.
   const SpecialTokens& special = job.tokenizer->special_tokens();
   job.pad_id = special.pad >= 0 ? special.pad : special.eos >= 0 ? special.eos : 0;
   TRAINRT_RETURN_IF_ERROR(job.task->LoadData(args.training_dir, args.test_dir, *job.tokenizer, max_length, job.train, job.eval));
+  if (args.pipeline.enabled()) job.train.share_rows = job.eval.share_rows = false;  // microbatches split rows
 
   at::manual_seed(static_cast<uint64_t>(args.seed));
   auto model = job.family->Build(job.task->head());
   if (!model.ok()) return model.status();
   job.model = *model;
+  job.model->set_gradient_checkpointing(args.gradient_checkpointing);
   auto weights = LoadModelWeights(job.model_path);
   if (!weights.ok()) return weights.status();
   auto report = LoadWeights(*job.family, *job.model, *weights);
@@ -199,19 +211,20 @@ Status PrepareTraining(Job& job) {
   const Schedule& s = job.schedule;
   if (job.main_rank()) {
     std::fprintf(stderr, "trainrt-finetune: %s from %s on %s, %lld train / %zu eval examples, %s, %lld steps "
-                 "(%lld epochs x %lld), batch %lld x %lld accumulation x %d data-parallel replica(s)%s, checkpoints in %s\n",
+                 "(%lld epochs x %lld), batch %lld x %lld accumulation x %d data-parallel replica(s)%s%s, checkpoints in %s\n",
                  job.model->architecture().c_str(), job.model_path.c_str(), job.device.str().c_str(),
                  static_cast<long long>(s.examples), job.eval.size(), job.task->Describe().c_str(),
                  static_cast<long long>(s.steps.max_steps), static_cast<long long>(s.steps.num_epochs),
                  static_cast<long long>(s.updates_per_epoch), static_cast<long long>(args.per_device_train_batch_size),
                  static_cast<long long>(s.accumulation), t.dp_size,
                  args.bf16 ? ", bf16 autocast" : args.fp16 ? ", fp16 autocast with loss scaling" : "",
-                 args.output_dir.c_str());
+                 args.gradient_checkpointing ? ", gradient checkpointing" : "", args.output_dir.c_str());
     // Hours of training should not end at the first checkpoint for want of room.
     if (args.save_strategy != "no") {
       TRAINRT_RETURN_IF_ERROR(CheckFreeSpace(args.output_dir, job.model_bytes * 3 / 5 * 6,
                                              "1.2x a checkpoint's tensors: the weights and AdamW's two moments"));
-      ModelFiles files{job.family.get(), job.model->architecture(), job.task.get(), job.tokenizer.get(), job.model_path};
+      ModelFiles files{job.family.get(), job.model->architecture(), job.task.get(), job.tokenizer.get(), job.model_path,
+                        job.args.chat_template_path};
       job.writer = std::make_unique<CheckpointWriter>(args.output_dir, files, args.save_total_limit);
       job.writer->set_best_step(job.progress.best_global_step);
     }

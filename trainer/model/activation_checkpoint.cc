@@ -7,6 +7,11 @@ namespace trainrt::trainer {
 namespace {
 
 using torch::autograd::AutogradContext;
+
+// Autograd refuses undefined inputs (GPT-2 has no rotary tables; a batch may have no mask): an
+// empty stand-in travels instead, and `Defined` turns it back.
+at::Tensor OrEmpty(const at::Tensor& t) { return t.defined() ? t : at::empty({0}); }
+at::Tensor Defined(const at::Tensor& t, bool defined) { return defined ? t : at::Tensor(); }
 using torch::autograd::variable_list;
 
 class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
@@ -14,13 +19,16 @@ class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& bias, const at::Tensor& cos,
                             const at::Tensor& sin, Model* model, int64_t index) {
     ctx->save_for_backward({hidden, bias, cos, sin});
+    ctx->saved_data["defined"] = std::vector<bool>{bias.numel() > 0 || bias.dim() != 1, cos.numel() > 0 || cos.dim() != 1,
+                                                   sin.numel() > 0 || sin.dim() != 1};
     // The model outlives the graph it builds; saved_data holds IValues, so its address as one.
     ctx->saved_data["model"] = reinterpret_cast<int64_t>(model);
     ctx->saved_data["index"] = index;
     at::Generator gen = at::globalContext().defaultGenerator(hidden.device());
     ctx->saved_data["rng"] = gen.get_state();
     at::NoGradGuard no_grad;
-    return model->Layer(index, hidden, {bias, cos, sin});
+    const auto defined = ctx->saved_data["defined"].toBoolList();
+    return model->Layer(index, hidden, {Defined(bias, defined[0]), Defined(cos, defined[1]), Defined(sin, defined[2])});
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
@@ -34,7 +42,9 @@ class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
     at::Tensor out;
     {
       at::AutoGradMode grad(true);
-      out = model->Layer(index, hidden, {saved[1], saved[2], saved[3]});
+      const auto defined = ctx->saved_data["defined"].toBoolList();
+      out = model->Layer(index, hidden,
+                         {Defined(saved[1], defined[0]), Defined(saved[2], defined[1]), Defined(saved[3], defined[2])});
     }
     gen.set_state(now);
     torch::autograd::backward({out}, {grad_outputs[0]});  // the layer's parameters get their gradients
@@ -45,7 +55,8 @@ class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
 }  // namespace
 
 at::Tensor CheckpointedLayer(Model& model, int64_t index, const at::Tensor& hidden, const LayerContext& context) {
-  return RecomputedLayer::apply(hidden, context.attention_bias, context.cos, context.sin, &model, index);
+  return RecomputedLayer::apply(hidden, OrEmpty(context.attention_bias), OrEmpty(context.cos), OrEmpty(context.sin), &model,
+                                index);
 }
 
 }  // namespace trainrt::trainer

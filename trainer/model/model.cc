@@ -4,6 +4,8 @@
 
 #include <ATen/ATen.h>
 
+#include "trainer/model/activation_checkpoint.h"
+
 namespace trainrt::trainer {
 
 ModelInputs ModelInputs::Narrow(int64_t begin, int64_t rows) const {
@@ -14,8 +16,15 @@ ModelInputs ModelInputs::Narrow(int64_t begin, int64_t rows) const {
 at::Tensor Model::forward(const ModelInputs& inputs) {
   at::Tensor hidden = Embed(inputs);
   const LayerContext context = LayerContextFor(inputs, hidden.scalar_type());
-  for (int64_t i = 0; i < num_layers(); ++i) hidden = Layer(i, hidden, context);
+  for (int64_t i = 0; i < num_layers(); ++i) hidden = RunLayer(i, hidden, context);
   return Head(hidden);
+}
+
+at::Tensor Model::RunLayer(int64_t index, const at::Tensor& hidden, const LayerContext& context) {
+  if (gradient_checkpointing_ && is_training() && at::GradMode::is_enabled()) {
+    return CheckpointedLayer(*this, index, hidden, context);
+  }
+  return Layer(index, hidden, context);
 }
 
 LayerContext Model::LayerContextFor(const ModelInputs& inputs, at::ScalarType dtype) const {

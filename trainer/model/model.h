@@ -56,9 +56,16 @@ class Model : public torch::nn::Module {
   // The default: the padding mask as an additive bias, in `dtype` (the hidden states').
   virtual LayerContext LayerContextFor(const ModelInputs& inputs, at::ScalarType dtype) const;
   virtual at::Tensor Layer(int64_t index, const at::Tensor& hidden, const LayerContext& context) = 0;  // [B, T, H]
+  // Layer, through activation checkpointing (activation_checkpoint.h) when it is switched on and
+  // a training forward wants gradients. What forward and a pipeline stage call.
+  at::Tensor RunLayer(int64_t index, const at::Tensor& hidden, const LayerContext& context);
+  void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
   virtual at::Tensor Head(const at::Tensor& hidden) = 0;  // [B, T, H] -> the head's output
   // transformers' class name for this family with this head: "BertForSequenceClassification".
   virtual std::string architecture() const = 0;
+
+ private:
+  bool gradient_checkpointing_ = false;
 };
 
 // [B, T] mask of 1/0 -> [B, 1, 1, T] additive bias: 0 where attended, the dtype's lowest where masked.

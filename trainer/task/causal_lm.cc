@@ -35,6 +35,18 @@ void AppendTargets(const Example& e, size_t begin, size_t end, std::vector<int32
   for (size_t t = begin; t < end; ++t) targets.push_back(t + 1 < end && e.learned[t + 1] ? e.ids[t + 1] : kIgnoreIndex);
 }
 
+// Per token, 1 where its bytes overlap one of `spans` (transformers' assistant mask).
+std::vector<int32_t> OverlapMask(const std::vector<ByteSpan>& tokens, const std::vector<std::pair<size_t, size_t>>& spans) {
+  std::vector<int32_t> mask(tokens.size(), 0);
+  size_t s = 0;
+  for (size_t k = 0; k < tokens.size(); ++k) {
+    while (s < spans.size() && tokens[k].begin >= spans[s].second) ++s;
+    if (s == spans.size()) break;
+    mask[k] = tokens[k].end > spans[s].first ? 1 : 0;
+  }
+  return mask;
+}
+
 // One row of `ids` (and its targets) as model inputs.
 void AddRow(std::vector<int32_t> ids, std::vector<int32_t> targets, EncodedSet& set) {
   Encoding e;
@@ -100,7 +112,8 @@ class CausalLMTask final : public Task {
   std::string Describe() const override {
     std::string data = conversational_ ? "conversations" : prompt_completion_ ? "prompt-completion data" : "";
     std::string out = prompt_completion_ ? data + ", loss on " + (completion_only_ ? "the completions" : "every token")
-                      : conversational_  ? data + " (chat template)"
+                      : conversational_  ? data + " (chat template" +
+                                               (options_.assistant_only_loss ? ", loss on the assistant's tokens)" : ")")
                                          : "language modelling on '" + options_.dataset_text_field + "'";
     if (options_.packing) {
       out += ", packed (" + std::string(StrategyName(*options_.packing)) + "): " + std::to_string(train_examples_) +
@@ -117,6 +130,26 @@ class CausalLMTask final : public Task {
                                           template_variables_);
   }
 
+  // A conversation's ids, learned where the chat template's {% generation %} blocks wrote them.
+  Status AssistantTokens(const std::string& messages_json, const Tokenizer& tokenizer, const std::string& where,
+                         Example& e) const {
+    std::vector<std::pair<size_t, size_t>> generated;
+    auto text = options_.chat_template->RenderWithGenerationSpans(nlohmann::json::parse(messages_json), false,
+                                                                   std::nullopt, template_variables_, generated);
+    if (!text.ok()) return Status::InvalidArgument(where + ": " + text.status().message());
+    std::vector<ByteSpan> spans;
+    e.ids = tokenizer.TokenizeWithSpans(*text, spans);
+    if (spans.size() != e.ids.size()) {
+      return Status::InvalidArgument("--assistant_only_loss True: this tokenizer does not tell where its tokens come from");
+    }
+    e.learned = OverlapMask(spans, generated);
+    if (std::find(e.learned.begin(), e.learned.end(), 1) == e.learned.end()) {
+      return Status::InvalidArgument(where + ": --assistant_only_loss True, but the chat template's {% generation %} "
+                                     "blocks marked none of its tokens (no assistant message?)");
+    }
+    return Status::Ok();
+  }
+
   Status ReadExamples(const std::string& dir, const Tokenizer& tokenizer, std::vector<Example>& out) {
     auto read = ReadTextRows(dir, {{options_.dataset_text_field}, {"prompt", "completion"}, {"messages"}});
     if (!read.ok()) return read.status();
@@ -127,6 +160,18 @@ class CausalLMTask final : public Task {
       return Status::InvalidArgument(dir + ": the data are conversations ('" + read->columns[0] +
                                      "' holds messages) but the model has no chat template (chat_template.jinja or "
                                      "tokenizer_config.json's chat_template)");
+    }
+    if (options_.assistant_only_loss && !conversational_) {
+      return Status::InvalidArgument("--assistant_only_loss True: the data in " + dir +
+                                     " are not conversations (a messages column, or conversational prompt/completion), "
+                                     "the only data it applies to (as in TRL)");
+    }
+    if (options_.assistant_only_loss && !options_.chat_template->has_generation_blocks()) {
+      return Status::InvalidArgument(
+          "--assistant_only_loss True: " + options_.chat_template->where() +
+          " has no {% generation %} blocks, which mark the assistant's tokens; give a template that has them with "
+          "--chat_template_path FILE.jinja (TRL ships such versions of common templates as "
+          "trl/chat_templates/*_training.jinja)");
     }
     auto with_eos = [&](const std::string& s) {
       return s.size() >= eos_text_.size() && s.compare(s.size() - eos_text_.size(), eos_text_.size(), eos_text_) == 0
@@ -144,6 +189,11 @@ class CausalLMTask final : public Task {
       Example e;
       if (!prompt_completion_) {
         std::string text = row[0];
+        if (options_.assistant_only_loss) {
+          TRAINRT_RETURN_IF_ERROR(AssistantTokens(row[0], tokenizer, where, e));
+          out.push_back(std::move(e));
+          continue;
+        }
         if (conversational_) {
           auto rendered = RenderChat(row[0], false);
           if (!rendered.ok()) return Status::InvalidArgument(where + ": " + rendered.status().message());
@@ -159,19 +209,24 @@ class CausalLMTask final : public Task {
           nlohmann::json both = nlohmann::json::parse(row[0]);
           for (const auto& m : nlohmann::json::parse(row[1])) both.push_back(m);
           auto p = RenderChat(row[0], true);
-          auto w = RenderChat(both.dump(), false);
-          if (!p.ok() || !w.ok()) {
-            return Status::InvalidArgument(where + ": " + (p.ok() ? w.status() : p.status()).message());
-          }
+          if (!p.ok()) return Status::InvalidArgument(where + ": " + p.status().message());
           prompt = std::move(*p);
-          whole_text = std::move(*w);
+          if (options_.assistant_only_loss) {
+            TRAINRT_RETURN_IF_ERROR(AssistantTokens(both.dump(), tokenizer, where, e));
+          } else {
+            auto w = RenderChat(both.dump(), false);
+            if (!w.ok()) return Status::InvalidArgument(where + ": " + w.status().message());
+            whole_text = std::move(*w);
+          }
         }
         const std::vector<int32_t> prompt_ids = ids_of(prompt);
-        e.ids = ids_of(whole_text);
+        if (!options_.assistant_only_loss) {
+          e.ids = ids_of(whole_text);
+          e.learned.assign(e.ids.size(), 1);
+        }
         // The completion starts where the prompt alone and prompt + completion diverge (TRL).
         size_t prefix = 0;
         while (prefix < prompt_ids.size() && prefix < e.ids.size() && prompt_ids[prefix] == e.ids[prefix]) ++prefix;
-        e.learned.assign(e.ids.size(), 1);
         if (completion_only_) std::fill(e.learned.begin(), e.learned.begin() + static_cast<std::ptrdiff_t>(prefix), 0);
       }
       out.push_back(std::move(e));
@@ -183,6 +238,7 @@ class CausalLMTask final : public Task {
               const std::optional<PackingStrategy>& packing, EncodedSet& set, int64_t& examples_read) {
     std::vector<Example> examples;
     TRAINRT_RETURN_IF_ERROR(ReadExamples(dir, tokenizer, examples));
+    set.share_rows = true;  // causal attention, kept inside each example: rows can be shared
     examples_read = static_cast<int64_t>(examples.size());
     const size_t cap = static_cast<size_t>(max_length);
     if (!packing) {

@@ -2,7 +2,9 @@
 // prepares it. Data in TRL's formats: a text column (dataset_text_field, default `text`: language
 // modelling), `prompt` and `completion` (the loss on the completion only, unless
 // completion_only_loss is False), or `messages` (conversations, rendered with the model's chat
-// template; prompt and completion may be conversations too). The EOS token is appended to plain
+// template; prompt and completion may be conversations too; with assistant_only_loss, the loss
+// on the tokens the template's {% generation %} blocks wrote, as transformers' assistant mask
+// finds them). The EOS token is appended to plain
 // text as TRL appends it (to the text, or the completion, unless it ends with it), the tokenizer
 // adds what its post-processor adds (BOS for Llama 3; a chat template writes its own), sequences
 // are cut to max_length (default 1024, SFTConfig's; an example left with nothing to learn is
@@ -26,6 +28,7 @@ namespace trainrt::trainer {
 struct CausalLMOptions {
   std::string dataset_text_field = "text";
   std::optional<bool> completion_only_loss;  // unset: true for prompt-completion data (TRL's default)
+  bool assistant_only_loss = false;          // conversations: the loss on what {% generation %} blocks wrote
   std::optional<PackingStrategy> packing;       // the train set's; unset: one example per row
   std::optional<PackingStrategy> eval_packing;  // the test set's
   std::shared_ptr<const ChatTemplate> chat_template;  // the model's, for conversations; may be null

@@ -23,7 +23,9 @@ runtime::Result<std::unique_ptr<Task>> NewTask(const FinetuneArgs& args, const M
     options.completion_only_loss = args.completion_only_loss;
     if (args.packing) options.packing = args.packing_strategy_parsed;
     if (args.eval_packing.value_or(args.packing)) options.eval_packing = args.packing_strategy_parsed;
-    auto chat_template = LoadChatTemplate(model_dir);
+    options.assistant_only_loss = args.assistant_only_loss;
+    auto chat_template = args.chat_template_path.empty() ? LoadChatTemplate(model_dir)
+                                                         : LoadChatTemplateFile(args.chat_template_path);
     if (!chat_template.ok()) return chat_template.status();
     if (chat_template->has_value()) options.chat_template = std::make_shared<const ChatTemplate>(std::move(**chat_template));
     return NewCausalLMTask(options);

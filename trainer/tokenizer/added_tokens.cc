@@ -3,14 +3,15 @@
 namespace trainrt::trainer {
 
 void SplitOnAddedTokens(std::string_view text, const std::vector<std::pair<std::string, int32_t>>& added,
-                        const std::function<void(std::string_view)>& segment, const std::function<void(int32_t)>& token) {
+                        const std::function<void(std::string_view)>& segment,
+                        const std::function<void(int32_t, std::string_view)>& token) {
   size_t pos = 0, segment_start = 0;
   while (pos < text.size()) {
     bool matched = false;
     for (const auto& [content, id] : added) {
       if (!content.empty() && text.compare(pos, content.size(), content) == 0) {
         segment(text.substr(segment_start, pos - segment_start));
-        token(id);
+        token(id, text.substr(pos, content.size()));
         pos += content.size();
         segment_start = pos;
         matched = true;

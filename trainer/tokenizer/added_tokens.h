@@ -14,9 +14,10 @@
 namespace trainrt::trainer {
 
 // Calls `segment` for each run of `text` between added tokens and `token` with each added
-// token's id, in order. `added` must be sorted longest first.
+// token's id and where it is, in order (both views into `text`). `added` must be sorted longest first.
 void SplitOnAddedTokens(std::string_view text, const std::vector<std::pair<std::string, int32_t>>& added,
-                        const std::function<void(std::string_view)>& segment, const std::function<void(int32_t)>& token);
+                        const std::function<void(std::string_view)>& segment,
+                        const std::function<void(int32_t, std::string_view)>& token);
 
 // Cuts `a` and `b` (with `a_words`, `b_words`) to `budget` ids together, one id at a time from
 // the longer, the second giving way on a tie (tokenizers' longest-first).

@@ -1,10 +1,16 @@
-// BpeTokenizer: byte-level BPE as Hugging Face `tokenizers` runs it for GPT-2, Llama 3 and
-// Qwen2/3, from tokenizer.json: the normalizer (none or NFC, through utf8proc), the pre-tokenizer
-// (Split on the model's regex with behavior Isolated, matched by PCRE2 with Unicode classes, and
-// ByteLevel with or without its own GPT-2 regex and prefix space), the BPE model (merges by rank,
-// ignore_merges), added and special tokens found in the raw text first, and the post-processor
-// (ByteLevel, TemplateProcessing, or a Sequence of them). Special token ids come from
-// tokenizer_config.json beside it. Immutable after loading; safe to share between threads.
+// BpeTokenizer: BPE as Hugging Face `tokenizers` runs it from tokenizer.json, in both layouts
+// decoder LMs use:
+//   - byte-level (GPT-2, Llama 3, Qwen2/3): Split pre-tokenizers on the model's regex (behavior
+//     Isolated, matched by PCRE2 with Unicode classes) and ByteLevel (with or without its own
+//     GPT-2 regex and prefix space), every byte a symbol;
+//   - SentencePiece-style (Llama 2, Mistral): the Prepend("▁") + Replace(" ", "▁") normalizers or
+//     the Metaspace pre-tokenizer (prepend_scheme always/first/never, split), characters as
+//     symbols, and byte_fallback to <0xXX> tokens for characters outside the vocabulary.
+// Common to both: an NFC normalizer (utf8proc), merges applied by rank as tokenizers' word merge
+// does (lowest rank, then leftmost, first), ignore_merges, fuse_unk, added and special tokens found
+// in the raw text first, the post-processor (ByteLevel, TemplateProcessing, RobertaProcessing or a
+// Sequence), and the decoder (ByteLevel, or Replace/ByteFallback/Fuse/Strip/Metaspace). Special
+// token ids come from tokenizer_config.json beside it. Immutable after loading; thread-safe.
 #ifndef TRAINRT_TRAINER_TOKENIZER_BPE_TOKENIZER_H_
 #define TRAINRT_TRAINER_TOKENIZER_BPE_TOKENIZER_H_
 
@@ -31,6 +37,9 @@ class BpeTokenizer final : public Tokenizer {
   static runtime::Result<BpeTokenizer> FromTokenizerJson(nlohmann::json j, const std::string& path);
 
   std::vector<int32_t> TokenizeToIds(std::string_view text) const override;
+  // Spans exact where normalization only replaced or added text; where NFC composed characters,
+  // a combining sequence's tokens span all of it.
+  std::vector<int32_t> TokenizeWithSpans(std::string_view text, std::vector<ByteSpan>& spans) const override;
   Encoding Encode(std::string_view text, const std::optional<std::string_view>& pair,
                   const EncodeOptions& options) const override;
   const SpecialTokens& special_tokens() const override { return special_; }
@@ -42,14 +51,23 @@ class BpeTokenizer final : public Tokenizer {
   // special_tokens_map.json, chat_template.jinja), copied as they are.
   runtime::Status Save(const std::string& dir, const TokenizerExport& options) const override;
 
-  // Byte-level decoding: each token's code points back to bytes (a token with other code points,
-  // an added token, as its own bytes).
+  // tokens' text through the decoder; special added tokens skipped.
   std::string Decode(const std::vector<int32_t>& ids) const override;
 
   std::optional<int32_t> IdOf(const std::string& token) const;
 
  private:
   struct Regex;  // a compiled PCRE2 pattern
+  struct Step {   // one normalizer or decoder of a Sequence
+    std::string type;
+    std::string pattern, content;  // Replace, Prepend (content), Strip (content)
+    int start = 0, stop = 0;       // Strip
+  };
+  struct Output {  // where Tokenize puts what it makes
+    std::vector<int32_t>& ids;
+    std::vector<int32_t>* words;
+    std::vector<ByteSpan>* spans;
+  };
   struct TemplatePiece {
     bool special = false;   // a special token's ids, else sequence A or B
     bool second = false;    // sequence B (when not special)
@@ -58,21 +76,27 @@ class BpeTokenizer final : public Tokenizer {
   };
 
   BpeTokenizer() = default;
-  // Appends the ids of `text` (no template) to `ids`, and each id's word to `words` if set.
-  void Tokenize(std::string_view text, std::vector<int32_t>& ids, std::vector<int32_t>* words) const;
-  void TokenizeSegment(std::string_view text, std::vector<int32_t>& ids, std::vector<int32_t>* words,
-                       int32_t& next_word) const;
-  void Bpe(const std::string& piece, std::vector<int32_t>& out) const;  // one pre-token, byte-level mapped
+  // Appends the ids of `text` (no template), and each id's word and span where asked.
+  void Tokenize(std::string_view text, Output out) const;
+  // One run between added tokens, at byte `base` of the text.
+  void TokenizeSegment(std::string_view segment, size_t base, Output out, int32_t& next_word) const;
+  // One pre-token's ids and their byte ranges in it.
+  void Bpe(const std::string& piece, std::vector<int32_t>& ids, std::vector<ByteSpan>& ranges) const;
 
-  bool nfc_ = false;
+  std::vector<Step> normalizers_;                     // NFC, Prepend, Replace, in order
   std::vector<std::shared_ptr<const Regex>> splits_;  // Split pre-tokenizers, in order
-  bool byte_level_regex_ = false;                     // ByteLevel's use_regex
+  bool byte_level_ = false;                           // a ByteLevel pre-tokenizer: bytes are the symbols
   std::shared_ptr<const Regex> byte_level_split_;     // its GPT-2 split, when use_regex
   bool add_prefix_space_ = false;
-  bool ignore_merges_ = false;
+  bool metaspace_ = false;  // a Metaspace pre-tokenizer
+  std::string metaspace_replacement_ = "\u2581";  // ▁
+  std::string metaspace_prepend_ = "always";  // always, first or never
+  bool metaspace_split_ = true;
+  bool ignore_merges_ = false, byte_fallback_ = false, fuse_unk_ = false;
   std::unordered_map<std::string, int32_t> token_to_id_;
   std::vector<std::string> id_to_token_;
-  std::unordered_map<std::string, int32_t> merge_rank_;  // "left right" -> rank
+  std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;  // (left id, right id) -> (rank, merged id)
+  std::vector<Step> decoders_;
   std::optional<int32_t> unk_id_;
   std::vector<std::pair<std::string, int32_t>> added_tokens_;  // matched on the raw text, longest first
   std::vector<bool> special_ids_;                              // by id: an added token marked special

@@ -1,6 +1,7 @@
 #include "trainer/tokenizer/chat_template.h"
 
 #include <exception>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -17,8 +18,36 @@ namespace trainrt::trainer {
 
 using runtime::Status;
 
+namespace {
+
+// The engine parses {% generation %} and ignores it. To find what those blocks write, a second
+// copy of the template has each tag replaced by `{%X if true %}MARKER{% endif Y%}`: block tags
+// that keep the original's whitespace control (X, Y) and trim_blocks/lstrip_blocks effects, around
+// a marker that is taken out of the text after rendering.
+constexpr char kBeginMarker[] = "\x02trainrt:generation\x02";
+constexpr char kEndMarker[] = "\x03trainrt:endgeneration\x03";
+
+std::optional<std::string> WithGenerationMarkers(const std::string& source) {
+  static const std::regex tag(R"(\{%(-?)\s*(end)?generation\s*(-?)%\})");
+  if (!std::regex_search(source, tag)) return std::nullopt;
+  std::string out;
+  auto last = source.cbegin();
+  for (std::sregex_iterator it(source.begin(), source.end(), tag), end; it != end; ++it) {
+    const std::smatch& m = *it;
+    out.append(last, m[0].first);
+    out += "{%" + m[1].str() + " if true %}" + (m[2].matched ? kEndMarker : kBeginMarker) + "{% endif " + m[3].str() + "%}";
+    last = m[0].second;
+  }
+  out.append(last, source.cend());
+  return out;
+}
+
+}  // namespace
+
 struct ChatTemplate::Program {
   jinja::program program;
+  std::optional<jinja::program> marked;  // with generation markers, when the template has blocks
+  std::string marked_source;
 };
 
 namespace {
@@ -47,16 +76,24 @@ nlohmann::json WithReasoningAliases(const nlohmann::json& messages) {
 runtime::Result<ChatTemplate> ChatTemplate::Parse(const std::string& source, const std::string& where) {
   try {
     jinja::lexer lexer;
-    auto program = std::make_shared<Program>(Program{jinja::parse_from_tokens(lexer.tokenize(source))});
+    auto program = std::make_shared<Program>(Program{jinja::parse_from_tokens(lexer.tokenize(source)), std::nullopt, ""});
+    if (auto marked = WithGenerationMarkers(source)) {
+      jinja::lexer marked_lexer;
+      program->marked = jinja::parse_from_tokens(marked_lexer.tokenize(*marked));
+      program->marked_source = std::move(*marked);
+    }
     return ChatTemplate(std::move(program), std::make_shared<const std::string>(source), where);
   } catch (const std::exception& e) {
     return Status::InvalidArgument(where + ": not a template this Jinja engine parses: " + e.what());
   }
 }
 
-runtime::Result<std::string> ChatTemplate::Render(const nlohmann::json& messages, bool add_generation_prompt,
-                                                  const std::optional<nlohmann::json>& tools,
-                                                  const std::map<std::string, std::string>& variables) const {
+namespace {
+
+runtime::Result<std::string> RenderProgram(const jinja::program& program, const std::string& source,
+                                           const std::string& where, const nlohmann::json& messages,
+                                           bool add_generation_prompt, const std::optional<nlohmann::json>& tools,
+                                           const std::map<std::string, std::string>& variables) {
   // transformers' render context: the special tokens first, then the call's own names; tools and
   // documents are None when not given.
   nlohmann::json globals = nlohmann::json::object();
@@ -66,15 +103,52 @@ runtime::Result<std::string> ChatTemplate::Render(const nlohmann::json& messages
   globals["tools"] = tools ? *tools : nlohmann::json(nullptr);
   globals["documents"] = nullptr;
   try {
-    jinja::context context(*source_);
+    jinja::context context(source);
     jinja::global_from_json(context, common_json::parse(globals.dump()), /*mark_input=*/false);
     jinja::runtime runtime(context);
-    return jinja::runtime::gather_string_parts(runtime.execute(program_->program))->as_string().str();
+    return jinja::runtime::gather_string_parts(runtime.execute(program))->as_string().str();
   } catch (const jinja::raised_exception& e) {
-    return Status::InvalidArgument(where_ + " refused the messages: " + e.what());
+    return Status::InvalidArgument(where + " refused the messages: " + e.what());
   } catch (const std::exception& e) {
-    return Status::InvalidArgument(where_ + ": rendering failed: " + e.what());
+    return Status::InvalidArgument(where + ": rendering failed: " + e.what());
   }
+}
+
+}  // namespace
+
+runtime::Result<std::string> ChatTemplate::Render(const nlohmann::json& messages, bool add_generation_prompt,
+                                                  const std::optional<nlohmann::json>& tools,
+                                                  const std::map<std::string, std::string>& variables) const {
+  return RenderProgram(program_->program, *source_, where_, messages, add_generation_prompt, tools, variables);
+}
+
+bool ChatTemplate::has_generation_blocks() const { return program_->marked.has_value(); }
+
+runtime::Result<std::string> ChatTemplate::RenderWithGenerationSpans(
+    const nlohmann::json& messages, bool add_generation_prompt, const std::optional<nlohmann::json>& tools,
+    const std::map<std::string, std::string>& variables, std::vector<std::pair<size_t, size_t>>& spans) const {
+  spans.clear();
+  if (!program_->marked) return Status::InvalidArgument(where_ + ": has no {% generation %} blocks");
+  auto marked = RenderProgram(*program_->marked, program_->marked_source, where_, messages, add_generation_prompt, tools,
+                              variables);
+  if (!marked.ok()) return marked.status();
+  std::string text;
+  text.reserve(marked->size());
+  const std::string begin = kBeginMarker, end = kEndMarker;
+  int depth = 0;
+  for (size_t i = 0; i < marked->size();) {
+    if (marked->compare(i, begin.size(), begin) == 0) {
+      if (depth++ == 0) spans.emplace_back(text.size(), text.size());
+      i += begin.size();
+    } else if (marked->compare(i, end.size(), end) == 0) {
+      if (depth > 0 && --depth == 0) spans.back().second = text.size();
+      i += end.size();
+    } else {
+      text += (*marked)[i++];
+    }
+  }
+  if (depth != 0) spans.back().second = text.size();  // an unclosed block runs to the end
+  return text;
 }
 
 runtime::Result<std::optional<ChatTemplate>> LoadChatTemplate(const std::string& dir) {
@@ -110,6 +184,22 @@ runtime::Result<std::optional<ChatTemplate>> LoadChatTemplate(const std::string&
     return std::optional<ChatTemplate>();
   }
   auto parsed = ChatTemplate::Parse(source, where);
+  if (!parsed.ok()) return parsed.status();
+  return std::optional<ChatTemplate>(std::move(*parsed));
+}
+
+runtime::Result<std::optional<ChatTemplate>> LoadChatTemplateFile(const std::string& path) {
+  const auto ends_with = [&](const std::string& suffix) {
+    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (!ends_with(".jinja") && !ends_with(".j2")) {
+    return Status::InvalidArgument("argument --chat_template_path='" + path +
+                                   "': expected a .jinja or .j2 template file (a tokenizer folder to clone is not "
+                                   "supported)");
+  }
+  auto source = runtime::ReadFileToString(path);
+  if (!source.ok()) return Status::InvalidArgument("argument --chat_template_path='" + path + "': " + source.status().message());
+  auto parsed = ChatTemplate::Parse(*source, path);
   if (!parsed.ok()) return parsed.status();
   return std::optional<ChatTemplate>(std::move(*parsed));
 }

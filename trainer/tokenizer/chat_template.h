@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -28,7 +30,17 @@ class ChatTemplate {
                                       const std::optional<nlohmann::json>& tools,
                                       const std::map<std::string, std::string>& variables) const;
 
+  // Whether the template marks what the assistant writes with {% generation %} blocks.
+  bool has_generation_blocks() const;
+  // Render, and the byte ranges of the text that its {% generation %} blocks wrote (what
+  // transformers' return_assistant_tokens_mask tracks). Needs has_generation_blocks().
+  runtime::Result<std::string> RenderWithGenerationSpans(const nlohmann::json& messages, bool add_generation_prompt,
+                                                         const std::optional<nlohmann::json>& tools,
+                                                         const std::map<std::string, std::string>& variables,
+                                                         std::vector<std::pair<size_t, size_t>>& spans) const;
+
   const std::string& source() const { return *source_; }
+  const std::string& where() const { return where_; }
 
  private:
   struct Program;
@@ -43,6 +55,10 @@ class ChatTemplate {
 // else tokenizer_config.json's chat_template (a string, or a list of named templates: "default").
 // nullopt when the folder has none; InvalidArgument when one does not parse.
 runtime::Result<std::optional<ChatTemplate>> LoadChatTemplate(const std::string& dir);
+
+// The template in `path`, a .jinja or .j2 file (TRL's chat_template_path; a tokenizer folder,
+// which TRL clones tokens and all from, is refused). The error names the path.
+runtime::Result<std::optional<ChatTemplate>> LoadChatTemplateFile(const std::string& path);
 
 }  // namespace trainrt::trainer
 

@@ -6,6 +6,7 @@
 #ifndef TRAINRT_TRAINER_TOKENIZER_TOKENIZER_H_
 #define TRAINRT_TRAINER_TOKENIZER_TOKENIZER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,6 +29,13 @@ struct Encoding {
 struct EncodeOptions {
   int max_length = 512;            // truncate longest-first to this many ids, specials included; 0: never
   bool pad_to_max_length = false;  // pad on the right up to max_length
+};
+
+// Where a token came from in the text it was made of: bytes [begin, end) (tokenizers' offsets, in
+// bytes rather than characters).
+struct ByteSpan {
+  size_t begin = 0, end = 0;
+  bool operator==(const ByteSpan& o) const { return begin == o.begin && end == o.end; }
 };
 
 // Special token ids; -1 where the tokenizer has none.
@@ -53,6 +61,12 @@ class Tokenizer {
                           const EncodeOptions& options) const = 0;
   // Ids of `text` without special tokens.
   virtual std::vector<int32_t> TokenizeToIds(std::string_view text) const = 0;
+  // TokenizeToIds, with each id's span of `text` in `spans`. A tokenizer that cannot tell leaves
+  // `spans` empty (the default).
+  virtual std::vector<int32_t> TokenizeWithSpans(std::string_view text, std::vector<ByteSpan>& spans) const {
+    spans.clear();
+    return TokenizeToIds(text);
+  }
   virtual const SpecialTokens& special_tokens() const = 0;
   virtual size_t vocab_size() const = 0;
   // A token as the vocabulary spells it: the text itself for added and special tokens.

@@ -319,7 +319,7 @@ void WordPieceTokenizer::Tokenize(std::string_view text, std::vector<int32_t>& o
   int32_t next_word = 0;
   SplitOnAddedTokens(
       text, added_tokens_, [&](std::string_view segment) { TokenizeSegment(segment, out, words, next_word); },
-      [&](int32_t id) {
+      [&](int32_t id, std::string_view) {
         out.push_back(id);
         if (words != nullptr) words->push_back(next_word++);
       });

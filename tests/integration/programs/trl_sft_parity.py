@@ -9,8 +9,15 @@ Packed (bfd, bfd_split, wrapped: TRL's packing, rows of max_length, positions re
 and conversational data (`messages`, rendered with a real model's chat template that llama.cpp ships:
 Llama 3.2's for llama, Qwen3's for qwen3) are covered too.
 
-usage: trl_sft_parity.py TRAINRT_FINETUNE SOURCE_DIR WORK_DIR [llama|qwen3] [text|prompt_completion|messages]
-                         [GRAD_ACCUMULATION] [no|bfd|bfd_split|wrapped]
+usage: trl_sft_parity.py TRAINRT_FINETUNE SOURCE_DIR WORK_DIR [llama|qwen3]
+                         [text|prompt_completion|messages|assistant] [GRAD_ACCUMULATION] [no|bfd|bfd_split|wrapped] [gc]
+
+`assistant` is `messages` with assistant_only_loss, through the training version of the family's
+chat template that TRL ships (trl/chat_templates/*_training.jinja, with {% generation %} blocks),
+given to both as chat_template_path; the export must carry it as chat_template.jinja.
+
+With `gc`, both sides use gradient checkpointing, trainrt by SFTConfig's default (the argument is
+not passed), TRL by gradient_checkpointing=True; otherwise both train without it.
 """
 import json
 import os
@@ -29,6 +36,7 @@ family = sys.argv[4] if len(sys.argv) > 4 else "llama"
 data_format = sys.argv[5] if len(sys.argv) > 5 else "text"
 ga = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 packing = sys.argv[7] if len(sys.argv) > 7 else "no"
+checkpointing = len(sys.argv) > 8 and sys.argv[8] == "gc"
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 
@@ -40,6 +48,12 @@ os.makedirs(init)
 for name in ("tokenizer.json", "tokenizer_config.json"):
     shutil.copy(os.path.join(toks, "llama3", name), init)
 tok = AutoTokenizer.from_pretrained(init)
+assistant = data_format == "assistant"
+if assistant:
+    data_format = "messages"
+    import trl
+    training_template = os.path.join(os.path.dirname(trl.__file__), "chat_templates",
+                                     "qwen3_training.jinja" if family == "qwen3" else "llama3_training.jinja")
 if data_format == "messages":
     # A real chat template, with the special tokens it writes added to the trained vocabulary.
     templates = os.path.join(src, ".third_party", "llama-jinja", "templates")
@@ -98,7 +112,8 @@ args = SFTConfig(output_dir=os.path.join(work, "trl"), num_train_epochs=hp["epoc
                  gradient_accumulation_steps=ga, learning_rate=hp["lr"], warmup_steps=hp["warmup"],
                  weight_decay=hp["wd"], logging_steps=1, seed=hp["seed"], save_strategy="no", report_to="none",
                  disable_tqdm=True, max_length=hp["max_length"], use_cpu=True, bf16=False,  # SFTConfig defaults to bf16
-                 gradient_checkpointing=False, **packing_args)
+                 gradient_checkpointing=checkpointing, **packing_args,
+                 **(dict(assistant_only_loss=True, chat_template_path=training_template) if assistant else {}))
 trainer = SFTTrainer(model=type(model).from_pretrained(init), args=args, train_dataset=Dataset.from_list(rows),
                      eval_dataset=Dataset.from_list(eval_rows), processing_class=tok)
 trainer.train()
@@ -115,9 +130,12 @@ p = subprocess.run([finetune, "--model_name_or_path", init, "--epochs", str(hp["
                     "--test_dir", os.path.join(work, "data", "test"), "--model_dir", os.path.join(out, "model"),
                     "--output_data_dir", out, "--save_strategy", "no", "--resume_from_checkpoint", "False",
                     "--output_dir", os.path.join(out, "checkpoints")]
-                   + (["--packing", "True", "--packing_strategy", packing] if packing != "no" else []),
+                   + (["--packing", "True", "--packing_strategy", packing] if packing != "no" else [])
+                   + ["--bf16", "False"] + ([] if checkpointing else ["--gradient_checkpointing", "False"])
+                   + (["--assistant_only_loss", "True", "--chat_template_path", training_template] if assistant else []),
                    capture_output=True, text=True)
 assert p.returncode == 0, p.stderr
+assert ("gradient checkpointing" in p.stderr) == checkpointing, p.stderr
 ours = [h for h in json.load(open(os.path.join(out, "trainer_state.json")))["log_history"] if "loss" in h]
 our_eval = float(open(os.path.join(out, "eval_results.txt")).read().split("eval_loss = ")[1].split()[0])
 
@@ -131,6 +149,12 @@ for a, b in zip(ours, theirs):
     assert abs(a["learning_rate"] - b["learning_rate"]) <= 1e-12 * max(1.0, b["learning_rate"]), (a, b)
     assert abs(a["grad_norm"] - b["grad_norm"]) <= 1e-3 * b["grad_norm"], (a, b)
 assert abs(our_eval - their_eval) <= 1e-4 * their_eval, (our_eval, their_eval)
+
+if assistant:  # the training template went with the export, as TRL's save_model writes it
+    with open(os.path.join(out, "model", "chat_template.jinja"), encoding="utf-8") as f, \
+            open(training_template, encoding="utf-8") as g:
+        assert f.read() == g.read()
+    assert "chat_template" not in json.load(open(os.path.join(out, "model", "tokenizer_config.json")))
 
 # The exported folder loads in transformers alone (config, weights, tokenizer) and evaluates as we did.
 exported = os.path.join(out, "model")
@@ -162,6 +186,6 @@ hf_out = hf_model.generate(torch.tensor([hf_ids]), attention_mask=torch.ones(1, 
 assert mine["prompt_ids"] == hf_ids, (mine["prompt_ids"], hf_ids)
 assert mine["new_ids"] == hf_out[len(hf_ids):], (mine["new_ids"], hf_out[len(hf_ids):])
 assert mine["text"] == exported_tok.decode(hf_out[len(hf_ids):], skip_special_tokens=True), (mine["text"],)
-print(f"ok: {family} {data_format} (accumulation {ga}, packing {packing}): {len(ours)} logged steps, worst relative loss difference "
+print(f"ok: {family} {data_format} (accumulation {ga}, packing {packing}, gradient checkpointing {checkpointing}): {len(ours)} logged steps, worst relative loss difference "
       f"{worst:.2e}; eval loss {our_eval:.6f} vs {their_eval:.6f}, {reloaded_eval:.6f} from the exported folder; greedy "
       f"generation equal to transformers' ({len(mine['new_ids'])} tokens)")
