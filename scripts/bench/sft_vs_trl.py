@@ -11,7 +11,11 @@ packed (packing=True, bfd: padding-free rows of max_length), trainrt packed. Rep
 the batches' non-padding tokens over each side's own train_runtime, and the ratio to TRL's.
 
     .venv/bin/python scripts/bench/sft_vs_trl.py [--steps 10] [--batch 4] [--max_length 128] [--threads 2]
-        [--repeat 1] [--finetune BIN]
+        [--repeat 1] [--finetune BIN] [--memory]
+
+With --memory, it measures gradient checkpointing instead: each side unpacked, without and with
+gradient_checkpointing, reporting each process's peak resident memory (wait4's ru_maxrss) beside
+its tokens/s.
 """
 import argparse
 import ast
@@ -64,7 +68,18 @@ def make_model_and_data(work, rows):
     return model_dir, sum(p.numel() for p in model.parameters())
 
 
-def trl(model_dir, work, out, args, packing):
+def run(cmd, env):
+    """cmd's exit status, stdout, stderr and peak resident memory in MiB."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return child.returncode, out.read(), err.read(), usage.ru_maxrss / 1024
+
+
+def trl(model_dir, work, out, args, packing, gc=False):
     """SFTTrainer in a child interpreter (clean thread settings): its train metrics and tokens seen."""
     code = f"""
 import json, torch
@@ -75,31 +90,30 @@ from trl import SFTConfig, SFTTrainer
 rows = [json.loads(l) for l in open({work!r} + "/data/train/data.jsonl")]
 cfg = SFTConfig(output_dir={out!r}, max_steps={args.steps}, per_device_train_batch_size={args.batch},
     learning_rate=1e-4, logging_steps=1000, save_strategy="no", report_to="none", seed=42, disable_tqdm=True,
-    max_length={args.max_length}, use_cpu=True, bf16=False, gradient_checkpointing=False,
+    max_length={args.max_length}, use_cpu=True, bf16=False, gradient_checkpointing={gc},
     include_num_input_tokens_seen="non_padding", packing={packing}, dataloader_num_workers=0)
 trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained({model_dir!r}), args=cfg,
                      train_dataset=Dataset.from_list(rows), processing_class=AutoTokenizer.from_pretrained({model_dir!r}))
 out = trainer.train()
 print("SUMMARY " + json.dumps(dict(out.metrics, tokens=trainer.state.num_input_tokens_seen)))
 """
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
-    if p.returncode != 0:
-        sys.exit("SFTTrainer failed:\n" + p.stderr[-3000:])
-    return json.loads(next(l for l in p.stdout.splitlines() if l.startswith("SUMMARY "))[8:])
+    rc, stdout, stderr, rss = run([sys.executable, "-c", code], dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
+    if rc != 0:
+        sys.exit("SFTTrainer failed:\n" + stderr[-3000:])
+    return dict(json.loads(next(l for l in stdout.splitlines() if l.startswith("SUMMARY "))[8:]), rss_mib=rss)
 
 
-def ours(model_dir, work, out, args, packing):
+def ours(model_dir, work, out, args, packing, gc=False):
     cmd = [args.finetune, "--model_name_or_path", model_dir, "--max_steps", str(args.steps),
            "--train_batch_size", str(args.batch), "--learning_rate", "1e-4", "--max_length", str(args.max_length),
            "--logging_steps", "1000", "--seed", "42", "--training_dir", work + "/data/train",
            "--model_dir", out + "/model", "--output_data_dir", out + "/data", "--save_strategy", "no",
            "--output_dir", out + "/checkpoints", "--resume_from_checkpoint", "False", "--packing", str(packing),
-           "--bf16", "False", "--gradient_checkpointing", "False"]
-    p = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
-    if p.returncode != 0:
-        sys.exit("trainrt-finetune failed:\n" + p.stderr[-3000:])
-    return ast.literal_eval(next(l for l in p.stdout.splitlines() if l.startswith("{'train_runtime'")))
+           "--bf16", "False", "--gradient_checkpointing", str(gc)]
+    rc, stdout, stderr, rss = run(cmd, dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
+    if rc != 0:
+        sys.exit("trainrt-finetune failed:\n" + stderr[-3000:])
+    return dict(ast.literal_eval(next(l for l in stdout.splitlines() if l.startswith("{'train_runtime'"))), rss_mib=rss)
 
 
 def main():
@@ -111,7 +125,10 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--finetune", default=os.path.join(ROOT, "build", "bin", "trainrt-finetune"))
+    p.add_argument("--memory", action="store_true")
     args = p.parse_args()
+    if args.memory:
+        return memory(args)
     results = []
     with tempfile.TemporaryDirectory() as work:
         model_dir, params = make_model_and_data(work, args.rows)
@@ -132,6 +149,26 @@ def main():
         print(f"| {r + 1} | {'packed (bfd)' if packing else 'unpacked'} | {tokens} | {a:.1f} | {b:.1f} | {b / a:.3f}x |")
     for packing, rs in ratios.items():
         print(f"median ratio, {'packed' if packing else 'unpacked'}: {sorted(rs)[len(rs) // 2]:.3f}x")
+
+
+def memory(args):
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        model_dir, params = make_model_and_data(work, args.rows)
+        print(f"model: Llama architecture, {params / 1e6:.1f}M parameters; {args.steps} steps of {args.batch} rows, "
+              f"max_length {args.max_length}, {args.threads} threads, unpacked")
+        for gc in (False, True):
+            theirs = trl(model_dir, work, f"{work}/trl{gc}", args, False, gc)
+            mine = ours(model_dir, work, f"{work}/ours{gc}", args, False, gc)
+            rows.append((gc, theirs, mine))
+    print("| gradient checkpointing | TRL peak RSS MiB | trainrt peak RSS MiB | TRL tokens/s | trainrt tokens/s |")
+    print("|---|---|---|---|---|")
+    for gc, theirs, mine in rows:
+        tokens = theirs["tokens"]
+        print(f"| {gc} | {theirs['rss_mib']:.0f} | {mine['rss_mib']:.0f} | {tokens / theirs['train_runtime']:.1f} | "
+              f"{tokens / mine['train_runtime']:.1f} |")
+    (_, t0, m0), (_, t1, m1) = rows
+    print(f"saved by checkpointing: TRL {t0['rss_mib'] - t1['rss_mib']:.0f} MiB, trainrt {m0['rss_mib'] - m1['rss_mib']:.0f} MiB")
 
 
 if __name__ == "__main__":
