@@ -17,17 +17,15 @@ using torch::autograd::variable_list;
 class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& bias, const at::Tensor& cos,
-                            const at::Tensor& sin, Model* model, int64_t index) {
+                            const at::Tensor& sin, Model* model, int64_t index, c10::List<bool> defined) {
     ctx->save_for_backward({hidden, bias, cos, sin});
-    ctx->saved_data["defined"] = std::vector<bool>{bias.numel() > 0 || bias.dim() != 1, cos.numel() > 0 || cos.dim() != 1,
-                                                   sin.numel() > 0 || sin.dim() != 1};
+    ctx->saved_data["defined"] = defined;
     // The model outlives the graph it builds; saved_data holds IValues, so its address as one.
     ctx->saved_data["model"] = reinterpret_cast<int64_t>(model);
     ctx->saved_data["index"] = index;
     at::Generator gen = at::globalContext().defaultGenerator(hidden.device());
     ctx->saved_data["rng"] = gen.get_state();
     at::NoGradGuard no_grad;
-    const auto defined = ctx->saved_data["defined"].toBoolList();
     return model->Layer(index, hidden, {Defined(bias, defined[0]), Defined(cos, defined[1]), Defined(sin, defined[2])});
   }
 
@@ -48,15 +46,16 @@ class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
     }
     gen.set_state(now);
     torch::autograd::backward({out}, {grad_outputs[0]});  // the layer's parameters get their gradients
-    return {hidden.grad(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {hidden.grad(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
 }  // namespace
 
 at::Tensor CheckpointedLayer(Model& model, int64_t index, const at::Tensor& hidden, const LayerContext& context) {
+  const c10::List<bool> defined({context.attention_bias.defined(), context.cos.defined(), context.sin.defined()});
   return RecomputedLayer::apply(hidden, OrEmpty(context.attention_bias), OrEmpty(context.cos), OrEmpty(context.sin), &model,
-                                index);
+                                index, defined);
 }
 
 }  // namespace trainrt::trainer
