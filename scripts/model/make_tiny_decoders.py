@@ -5,7 +5,8 @@ One folder per variant under OUT (save_pretrained: config.json + model.safetenso
 what the llama/qwen2/qwen3/mistral and gpt2 families read: grouped-query attention, head_dim apart from
 hidden/heads, attention_bias, mlp_bias, tied and untied lm_head, rope_parameters of type default,
 linear and llama3, a pad_token_id. OUT/expected.json holds right-padded inputs and, per variant,
-the logits transformers computes in eval mode (fp32, sdpa attention) and the variant's padding mask.
+the logits transformers computes in eval mode (fp32, sdpa attention; and under bf16 autocast, as
+Trainer's bf16=True runs it) and the variant's padding mask.
 The C++ family tests load the same files and must produce the same logits at every real token.
 
     .venv/bin/python scripts/model/make_tiny_decoders.py OUT
@@ -62,7 +63,9 @@ def main():
         model.save_pretrained(os.path.join(out, name))
         with torch.no_grad():
             logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
-        expected[name] = {"logits": logits.tolist(), "model_type": model.config.model_type,
+            with torch.autocast("cpu", dtype=torch.bfloat16):  # as Trainer's bf16=True runs the forward
+                logits_bf16 = model(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+        expected[name] = {"logits": logits.tolist(), "logits_bf16": logits_bf16.tolist(), "model_type": model.config.model_type,
                           "architecture": type(model).__name__,
                           "tied": bool(model.config.tie_word_embeddings),
                           "pieces": dict(zip(("embedding", "layer1", "final_norm"), names(model.config.model_type))),

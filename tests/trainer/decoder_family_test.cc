@@ -1,10 +1,12 @@
-// The decoder families (llama, mistral, qwen2, qwen3, gpt2) give transformers' logits (to 1e-4, fp32)
-// for the same weights and right-padded inputs, at every real token: grouped-query attention,
+// The decoder families (llama, mistral, qwen2, qwen3, gpt2) give transformers' logits (to 1e-4, fp32;
+// under bf16 autocast, within bf16's own error) for the same weights and right-padded inputs, at every real token: grouped-query attention,
 // head_dim, biases, tied and untied heads, and default, linear and llama3 rotary embeddings. They
 // load every tensor by transformers' names, and say what the trainer asks of a family.
+#include <cmath>
 #include <set>
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -75,6 +77,24 @@ TEST_P(TinyDecoders, LogitsEqualTransformersAtEveryRealToken) {
   const at::Tensor real = mask.to(at::kBool).unsqueeze(-1).expand_as(logits);
   const double diff = (logits - expected).abs().masked_select(real).max().item<double>();
   EXPECT_LT(diff, 1e-4) << name << ": max |logit difference| at real tokens " << diff;
+
+  // Under bf16 autocast (--bf16 True, Trainer's bf16=True) the logits agree with transformers'
+  // under the same autocast to bf16 tolerance: two bf16 steps (ulps) at the largest logit's
+  // magnitude, where the fp32 logits are much closer (1e-4) and bf16 moves transformers' own by
+  // more than one step's half.
+  at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+  at::autocast::set_autocast_enabled(at::kCPU, true);
+  const at::Tensor low = (*model)->forward({Ints(e["input_ids"]), mask, {}, {}, {}}).to(at::kFloat);
+  at::autocast::set_autocast_enabled(at::kCPU, false);
+  at::autocast::clear_cache();
+  const at::Tensor theirs_low = Floats3(want["logits_bf16"]);
+  const double bf16_diff = (low - theirs_low).abs().masked_select(real).max().item<double>();
+  const double bf16_noise = (theirs_low - expected).abs().masked_select(real).max().item<double>();
+  const double ulp = std::ldexp(1.0, std::ilogb(theirs_low.abs().max().item<double>()) - 7);  // 7 mantissa bits
+  EXPECT_GT(bf16_noise, ulp / 2) << name << ": transformers' bf16 logits are as its fp32 ones (autocast off?)";
+  EXPECT_GT((low - logits).abs().max().item<double>(), 0.0) << name << ": our forward ignored the autocast";
+  EXPECT_LE(bf16_diff, 2 * ulp) << name << ": bf16 logits differ from transformers' bf16 by " << bf16_diff
+                                << ", more than two bf16 steps (" << 2 * ulp << ")";
 
   // What the trainer asks of the family: pieces for a pipeline, and whether the embedding
   // gradient may travel as rows (never with a tied head).
