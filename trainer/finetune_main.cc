@@ -37,7 +37,7 @@ constexpr char kUsage[] =
     "  --adam_beta1 0.9  --adam_beta2 0.999  --adam_epsilon 1e-08  --seed 42\n"
     "  --max_length (--max_seq_length) 512 for classification, 1024 for causal LMs (SFTConfig's)\n"
     "  --task sequence-classification|causal-lm (default: the model family's)\n"
-    "Causal LMs (TRL's SFT data, JSON Lines): a text column (--dataset_text_field text), prompt/completion\n"
+    "Causal LMs (TRL's SFT data, any file type under Data): a text column (--dataset_text_field text), prompt/completion\n"
     "  columns (--completion_only_loss True: the loss on the completions), or messages (conversations,\n"
     "  rendered with the model's chat template); EOS appended to plain text as TRL appends it\n"
     "  --assistant_only_loss False: conversations' loss on what the template's {% generation %} blocks write\n"

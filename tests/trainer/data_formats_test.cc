@@ -6,6 +6,7 @@
 
 #include "tests/trainer/python_fixture.h"
 #include "trainer/data/text_classification_data.h"
+#include "trainer/data/text_rows.h"
 
 namespace trainrt::trainer {
 namespace {
@@ -51,6 +52,33 @@ TEST_F(DataFormats, MissingColumnNamesFileAndColumns) {
   EXPECT_NE(r.status().ToString().find("data.parquet: missing column 'sentence' (columns: text: string"),
             std::string::npos)
       << r.status().ToString();
+}
+
+// The causal-LM task's rows: conversations from JSON Lines, Parquet and save_to_disk (a list of
+// structs), prompt/completion pairs from JSON Lines, CSV and Parquet, all alike.
+TEST_F(DataFormats, SftFormatsGiveTheSameRows) {
+  const std::vector<std::vector<std::string>> alternatives = {{"text"}, {"prompt", "completion"}, {"messages"}};
+  for (const char* format : {"messages_jsonl", "messages_parquet", "messages_save_to_disk"}) {
+    auto rows = ReadTextRows(fixture_->path() + "/sft/" + format, alternatives);
+    ASSERT_TRUE(rows.ok()) << format << ": " << rows.status().ToString();
+    EXPECT_TRUE(rows->conversational) << format;
+    EXPECT_EQ(rows->columns, std::vector<std::string>{"messages"}) << format;
+    const auto& want = fixture_->expected()["conversations"];
+    ASSERT_EQ(rows->rows.size(), want.size()) << format;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(nlohmann::json::parse(rows->rows[i][0]), want[i]["messages"]) << format << " row " << i;
+    }
+  }
+  for (const char* format : {"pairs_jsonl", "pairs_csv", "pairs_parquet"}) {
+    auto rows = ReadTextRows(fixture_->path() + "/sft/" + format, alternatives);
+    ASSERT_TRUE(rows.ok()) << format << ": " << rows.status().ToString();
+    EXPECT_FALSE(rows->conversational) << format;
+    const auto& want = fixture_->expected()["pairs"];
+    ASSERT_EQ(rows->rows.size(), want.size()) << format;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(rows->rows[i], (std::vector<std::string>{want[i]["prompt"], want[i]["completion"]})) << format << " row " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <arrow/csv/api.h>
 #include <arrow/io/api.h>
 #include <arrow/ipc/api.h>
+#include <nlohmann/json.hpp>
 #include <parquet/arrow/reader.h>
 
 #include "runtime/strings.h"
@@ -151,17 +152,90 @@ Status TableExamples(const std::string& path, const arrow::Table& table, const C
   return Status::Ok();
 }
 
+// One cell as JSON; false for a type with no JSON counterpart (binary, dates, ...).
+bool CellToJson(const arrow::Array& a, int64_t i, nlohmann::json& out) {
+  if (a.IsNull(i)) {
+    out = nullptr;
+    return true;
+  }
+  const arrow::Type::type t = a.type_id();
+  if (IsString(t)) {
+    out = StringAt(a, i);
+  } else if (IsInteger(t)) {
+    out = IntAt(a, i);
+  } else if (t == arrow::Type::UINT64) {
+    out = static_cast<const arrow::UInt64Array&>(a).Value(i);
+  } else if (t == arrow::Type::DOUBLE) {
+    out = static_cast<const arrow::DoubleArray&>(a).Value(i);
+  } else if (t == arrow::Type::FLOAT) {
+    out = static_cast<const arrow::FloatArray&>(a).Value(i);
+  } else if (t == arrow::Type::BOOL) {
+    out = static_cast<const arrow::BooleanArray&>(a).Value(i);
+  } else if (t == arrow::Type::LIST || t == arrow::Type::LARGE_LIST) {
+    const std::shared_ptr<arrow::Array> values = t == arrow::Type::LIST
+                                                     ? static_cast<const arrow::ListArray&>(a).value_slice(i)
+                                                     : static_cast<const arrow::LargeListArray&>(a).value_slice(i);
+    out = nlohmann::json::array();
+    for (int64_t j = 0; j < values->length(); ++j) {
+      nlohmann::json item;
+      if (!CellToJson(*values, j, item)) return false;
+      out.push_back(std::move(item));
+    }
+  } else if (t == arrow::Type::STRUCT) {
+    const auto& s = static_cast<const arrow::StructArray&>(a);
+    out = nlohmann::json::object();
+    for (int f = 0; f < s.num_fields(); ++f) {
+      nlohmann::json field;
+      if (!CellToJson(*s.field(f), i, field)) return false;
+      out[s.type()->field(f)->name()] = std::move(field);
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
+arrow::Result<std::shared_ptr<arrow::Table>> ReadTable(const std::string& path) {
+  return EndsWith(path, ".arrow")     ? ReadIpc(path)
+         : EndsWith(path, ".parquet") ? ReadParquet(path)
+                                      : ReadCsv(path, EndsWith(path, ".tsv") ? '\t' : ',');
+}
+
 }  // namespace
+
+Status ForEachArrowRow(const std::string& path,
+                       const std::function<Status(const nlohmann::json&, const std::string&)>& row) {
+  auto table = ReadTable(path);
+  if (!table.ok()) return FromArrow(path, table.status());
+  auto combined = (*table)->CombineChunks();
+  if (!combined.ok()) return FromArrow(path, combined.status());
+  const arrow::Table& t = **combined;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  for (int c = 0; c < t.num_columns(); ++c) {
+    columns.push_back(t.column(c)->num_chunks() > 0 ? t.column(c)->chunk(0) : nullptr);
+  }
+  for (int64_t r = 0; r < t.num_rows(); ++r) {
+    const std::string where = path + ": row " + std::to_string(r + 1);
+    nlohmann::json object = nlohmann::json::object();
+    for (int c = 0; c < t.num_columns(); ++c) {
+      nlohmann::json cell;
+      if (columns[static_cast<size_t>(c)] == nullptr || !CellToJson(*columns[static_cast<size_t>(c)], r, cell)) {
+        return Status::InvalidArgument(where + ": column '" + t.field(c)->name() + "' has type " +
+                                       t.field(c)->type()->ToString() + ", which has no JSON form");
+      }
+      object[t.field(c)->name()] = std::move(cell);
+    }
+    TRAINRT_RETURN_IF_ERROR(row(object, where));
+  }
+  return Status::Ok();
+}
 
 bool IsArrowReadable(const std::string& path) {
   return EndsWith(path, ".arrow") || EndsWith(path, ".parquet") || EndsWith(path, ".csv") || EndsWith(path, ".tsv");
 }
 
 Status AppendArrowFileExamples(const std::string& path, const Columns& columns, std::vector<TextExample>& out) {
-  arrow::Result<std::shared_ptr<arrow::Table>> table =
-      EndsWith(path, ".arrow")     ? ReadIpc(path)
-      : EndsWith(path, ".parquet") ? ReadParquet(path)
-                                   : ReadCsv(path, EndsWith(path, ".tsv") ? '\t' : ',');
+  arrow::Result<std::shared_ptr<arrow::Table>> table = ReadTable(path);
   if (!table.ok()) return FromArrow(path, table.status());
   return TableExamples(path, **table, columns, out);
 }

@@ -6,8 +6,11 @@
 #ifndef TRAINRT_TRAINER_DATA_ARROW_TABLE_READER_H_
 #define TRAINRT_TRAINER_DATA_ARROW_TABLE_READER_H_
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "runtime/status.h"
 #include "trainer/data/text_classification_data.h"
@@ -18,6 +21,12 @@ namespace trainrt::trainer {
 bool IsArrowReadable(const std::string& path);
 runtime::Status AppendArrowFileExamples(const std::string& path, const Columns& columns,
                                         std::vector<TextExample>& out);
+
+// Calls `row` with each row of the table in `path` as a JSON object (strings, numbers, booleans,
+// lists and structs as JSON values, nulls as null: a datasets conversation column, a list of
+// structs, becomes its list of messages) and "<path>: row <n>" (1-based) for its errors.
+runtime::Status ForEachArrowRow(const std::string& path,
+                                const std::function<runtime::Status(const nlohmann::json&, const std::string&)>& row);
 
 }  // namespace trainrt::trainer
 

@@ -1,8 +1,9 @@
 // Rows of text columns from a SageMaker channel folder, for tasks whose examples are text fields
 // (the SFT formats: `text`, `prompt` and `completion`, or `messages`), each either a string or a
 // conversation (a list of {"role", "content"} messages). Reads, in name order, JSON Lines files
-// (*.jsonl, *.json with one object per line). Errors name the file, the row (1-based) and the
-// column. Plain structs: no libtorch here.
+// (*.jsonl, *.json with one object per line) and the tables Arrow reads (Parquet, CSV, TSV, and
+// the .arrow shards of a datasets save_to_disk folder, whose metadata files are skipped). Errors
+// name the file, the row (1-based) and the column. Plain structs: no libtorch here.
 #ifndef TRAINRT_TRAINER_DATA_TEXT_ROWS_H_
 #define TRAINRT_TRAINER_DATA_TEXT_ROWS_H_
 
