@@ -9,9 +9,11 @@ Packed (bfd, bfd_split, wrapped: TRL's packing, rows of max_length, positions re
 and conversational data (`messages`, rendered with a real model's chat template that llama.cpp ships:
 Llama 3.2's for llama, Qwen3's for qwen3) are covered too.
 
-usage: trl_sft_parity.py TRAINRT_FINETUNE SOURCE_DIR WORK_DIR [llama|qwen3]
+usage: trl_sft_parity.py TRAINRT_FINETUNE SOURCE_DIR WORK_DIR [llama|qwen3|llama2|mistral]
                          [text|prompt_completion|messages|assistant] [GRAD_ACCUMULATION] [no|bfd|bfd_split|wrapped] [gc]
 
+`llama2` and `mistral` are a Llama and a Mistral with SentencePiece-style BPE tokenizers (Llama 2's
+legacy Prepend/Replace layout and Mistral's Metaspace layout, both with byte fallback).
 `assistant` is `messages` with assistant_only_loss, through the training version of the family's
 chat template that TRL ships (trl/chat_templates/*_training.jinja, with {% generation %} blocks),
 given to both as chat_template_path; the export must carry it as chat_template.jinja.
@@ -28,7 +30,8 @@ import sys
 
 import torch
 from datasets import Dataset
-from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, Qwen3Config, Qwen3ForCausalLM
+from transformers import (AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, MistralConfig,
+                          MistralForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 from trl import SFTConfig, SFTTrainer
 
 finetune, src, work = sys.argv[1:4]
@@ -45,8 +48,9 @@ toks = os.path.join(work, "toks")
 subprocess.run([sys.executable, os.path.join(src, "scripts/tokenizer/make_bpe_tokenizers.py"), toks], check=True)
 init = os.path.join(work, "init")
 os.makedirs(init)
+layout = {"llama2": "llama2", "mistral": "mistral"}.get(family, "llama3")
 for name in ("tokenizer.json", "tokenizer_config.json"):
-    shutil.copy(os.path.join(toks, "llama3", name), init)
+    shutil.copy(os.path.join(toks, layout, name), init)
 tok = AutoTokenizer.from_pretrained(init)
 assistant = data_format == "assistant"
 if assistant:
@@ -75,6 +79,8 @@ common = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hid
               eos_token_id=tok.eos_token_id, attention_dropout=0.0)
 if family == "qwen3":
     model = Qwen3ForCausalLM(Qwen3Config(**common, head_dim=8, tie_word_embeddings=True))
+elif family == "mistral":
+    model = MistralForCausalLM(MistralConfig(**common, sliding_window=None, tie_word_embeddings=False))
 else:
     model = LlamaForCausalLM(LlamaConfig(**common, tie_word_embeddings=False))
 model.save_pretrained(init)
