@@ -171,6 +171,14 @@ TEST(Collate, SharedRowsKeepEveryTargetInFewerRows) {
     EXPECT_EQ(b.inputs.position_ids[1][t].item<int64_t>(), pos1[static_cast<size_t>(t)]) << t;
     EXPECT_EQ(b.inputs.segment_ids[1][t].item<int64_t>(), seg1[static_cast<size_t>(t)]) << t;
   }
+
+  // Head on the targets only: the same targets, alone and in row-major order, and where they are.
+  set.head_on_targets_only = true;
+  const Batch h = Collate(set, {0, 1, 2, 3}, 0, c10::Device(c10::kCPU));
+  ASSERT_TRUE(h.inputs.head_positions.defined());
+  EXPECT_TRUE(h.inputs.head_positions.equal(b.labels.ne(kIgnoreIndex)));
+  EXPECT_TRUE(h.labels.equal(b.labels.masked_select(b.labels.ne(kIgnoreIndex)).unsqueeze(0)));
+  EXPECT_EQ(h.labels.size(1), h.targets);
 }
 
 }  // namespace

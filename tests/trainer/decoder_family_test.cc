@@ -77,6 +77,11 @@ TEST_P(TinyDecoders, LogitsEqualTransformersAtEveryRealToken) {
   const at::Tensor real = mask.to(at::kBool).unsqueeze(-1).expand_as(logits);
   const double diff = (logits - expected).abs().masked_select(real).max().item<double>();
   EXPECT_LT(diff, 1e-4) << name << ": max |logit difference| at real tokens " << diff;
+  // Asked for some positions only, the head gives those positions' logits, in row-major order.
+  ModelInputs some{Ints(e["input_ids"]), mask, {}, {}, {}, mask.to(at::kBool)};
+  const at::Tensor picked = (*model)->forward(some);
+  ASSERT_EQ(picked.dim(), 3);
+  EXPECT_TRUE(at::allclose(picked[0], logits.index({mask.to(at::kBool)}), 1e-5, 1e-6)) << name;
 
   // Under bf16 autocast (--bf16 True, Trainer's bf16=True) the logits agree with transformers'
   // under the same autocast to bf16 tolerance: two bf16 steps (ulps) at the largest logit's

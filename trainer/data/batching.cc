@@ -82,6 +82,11 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
     return t.defined() ? (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin) : t;
   };
   batch.inputs = {move(ids), move(mask), move(types), move(positions), move(segments)};
+  if (set.head_on_targets_only && token_level) {
+    const at::Tensor where = labels.ne(kIgnoreIndex);
+    batch.inputs.head_positions = move(where);
+    labels = labels.masked_select(where).unsqueeze(0);
+  }
   batch.labels = move(labels);
   return batch;
 }

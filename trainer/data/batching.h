@@ -32,6 +32,11 @@ struct EncodedSet {
   // their batch: Collate fills one example's padding with others, as segments. The batch, its
   // targets and its loss are the same; the padding computed is less.
   bool share_rows = false;
+  // Token-level examples whose loss needs the head only where there are targets (causal LMs:
+  // prompts, padding and each example's last position have none): Collate marks those positions
+  // (ModelInputs::head_positions) and keeps only their labels, [1, N]; the head computes nothing
+  // else, which the loss never read.
+  bool head_on_targets_only = false;
 
   size_t size() const { return inputs.size(); }
   // How many targets example `i` has (labels that are not kIgnoreIndex).
@@ -42,7 +47,8 @@ struct Batch {
   // [R, T] each, padded to the longest example; R rows hold the batch's examples, one each or, when
   // rows are shared, several (then with position and segment ids, as packed rows have).
   ModelInputs inputs;
-  at::Tensor labels;   // [B] (sequence-level) or [B, T] (token-level, kIgnoreIndex on padding)
+  at::Tensor labels;   // [B] (sequence-level) or [B, T] (token-level, kIgnoreIndex on padding), or
+                       // [1, N] with head_on_targets_only: the targets alone
   int64_t targets = 0;  // labels that are not kIgnoreIndex
 };
 

@@ -53,7 +53,10 @@ Status LoadModelAndData(Job& job) {
   const SpecialTokens& special = job.tokenizer->special_tokens();
   job.pad_id = special.pad >= 0 ? special.pad : special.eos >= 0 ? special.eos : 0;
   TRAINRT_RETURN_IF_ERROR(job.task->LoadData(args.training_dir, args.test_dir, *job.tokenizer, max_length, job.train, job.eval));
-  if (args.pipeline.enabled()) job.train.share_rows = job.eval.share_rows = false;  // microbatches split rows
+  if (args.pipeline.enabled()) {  // microbatches split rows and their labels
+    job.train.share_rows = job.eval.share_rows = false;
+    job.train.head_on_targets_only = job.eval.head_on_targets_only = false;
+  }
 
   at::manual_seed(static_cast<uint64_t>(args.seed));
   auto model = job.family->Build(job.task->head());

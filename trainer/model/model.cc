@@ -10,13 +10,15 @@ namespace trainrt::trainer {
 
 ModelInputs ModelInputs::Narrow(int64_t begin, int64_t rows) const {
   auto cut = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, begin, rows) : t; };
-  return {cut(input_ids), cut(attention_mask), cut(token_type_ids), cut(position_ids), cut(segment_ids)};
+  return {cut(input_ids), cut(attention_mask), cut(token_type_ids), cut(position_ids), cut(segment_ids),
+          cut(head_positions)};
 }
 
 at::Tensor Model::forward(const ModelInputs& inputs) {
   at::Tensor hidden = Embed(inputs);
   const LayerContext context = LayerContextFor(inputs, hidden.scalar_type());
   for (int64_t i = 0; i < num_layers(); ++i) hidden = RunLayer(i, hidden, context);
+  if (inputs.head_positions.defined()) hidden = hidden.index({inputs.head_positions}).unsqueeze(0);
   return Head(hidden);
 }
 

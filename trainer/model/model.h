@@ -25,6 +25,9 @@ struct ModelInputs {
   // [B, T] int64, or undefined: packed rows (data/packing.h) number their examples 1, 2, ... and
   // their padding 0; attention never crosses from one example to another.
   at::Tensor segment_ids;
+  // [B, T] bool, or undefined: the positions whose head output is wanted; forward then returns
+  // the head of those alone, [1, N, ...] in row-major order, and never computes the others.
+  at::Tensor head_positions;
 
   // Rows [begin, begin + rows) of every input (a pipeline's microbatch).
   ModelInputs Narrow(int64_t begin, int64_t rows) const;

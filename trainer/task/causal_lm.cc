@@ -239,6 +239,7 @@ class CausalLMTask final : public Task {
     std::vector<Example> examples;
     TRAINRT_RETURN_IF_ERROR(ReadExamples(dir, tokenizer, examples));
     set.share_rows = true;  // causal attention, kept inside each example: rows can be shared
+    set.head_on_targets_only = true;  // logits only where the loss reads them
     examples_read = static_cast<int64_t>(examples.size());
     const size_t cap = static_cast<size_t>(max_length);
     if (!packing) {
