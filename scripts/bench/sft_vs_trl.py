@@ -11,7 +11,10 @@ packed (packing=True, bfd: padding-free rows of max_length), trainrt packed. Rep
 the batches' non-padding tokens over each side's own train_runtime, and the ratio to TRL's.
 
     .venv/bin/python scripts/bench/sft_vs_trl.py [--steps 10] [--batch 4] [--max_length 128] [--threads 2]
-        [--repeat 1] [--finetune BIN] [--memory]
+        [--repeat 1] [--finetune BIN] [--memory] [--data text|prompt_completion]
+
+--data prompt_completion splits each sentence into a prompt (its first two thirds) and a
+completion: both sides then learn the completions only (TRL's completion_only_loss).
 
 With --memory, it measures gradient checkpointing instead: each side unpacked, without and with
 gradient_checkpointing, reporting each process's peak resident memory (wait4's ru_maxrss) beside
@@ -31,7 +34,7 @@ LLAMA3 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[
           r"\s+(?!\S)|\s+")
 
 
-def make_model_and_data(work, rows):
+def make_model_and_data(work, rows, data="text"):
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -43,7 +46,12 @@ def make_model_and_data(work, rows):
     os.makedirs(os.path.join(work, "data", "train"))
     with open(os.path.join(work, "data", "train", "data.jsonl"), "w") as f:
         for t in texts:
-            f.write(json.dumps({"text": t}) + "\n")
+            if data == "prompt_completion":  # the first two thirds of the words are the prompt
+                w = t.split(" ")
+                cut = max(1, 2 * len(w) // 3)
+                f.write(json.dumps({"prompt": " ".join(w[:cut]), "completion": " " + " ".join(w[cut:])}) + "\n")
+            else:
+                f.write(json.dumps({"text": t}) + "\n")
     model_dir = os.path.join(work, "model")
     os.makedirs(model_dir)
     specials = ["<|begin_of_text|>", "<|end_of_text|>"]
@@ -126,14 +134,15 @@ def main():
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--finetune", default=os.path.join(ROOT, "build", "bin", "trainrt-finetune"))
     p.add_argument("--memory", action="store_true")
+    p.add_argument("--data", choices=("text", "prompt_completion"), default="text")
     args = p.parse_args()
     if args.memory:
         return memory(args)
     results = []
     with tempfile.TemporaryDirectory() as work:
-        model_dir, params = make_model_and_data(work, args.rows)
+        model_dir, params = make_model_and_data(work, args.rows, args.data)
         print(f"model: Llama architecture, {params / 1e6:.1f}M parameters; {args.steps} steps of {args.batch} rows, "
-              f"max_length {args.max_length}, {args.threads} threads")
+              f"max_length {args.max_length}, {args.threads} threads, {args.data} data")
         for r in range(args.repeat):
             for packing in (False, True):
                 theirs = trl(model_dir, work, f"{work}/trl{r}{packing}", args, packing)
