@@ -16,7 +16,8 @@ the batches' non-padding tokens over each side's own train_runtime, and the rati
 --data prompt_completion splits each sentence into a prompt (its first two thirds) and a
 completion: both sides then learn the completions only (TRL's completion_only_loss).
 
-With --memory, it measures gradient checkpointing instead: each side unpacked, without and with
+With --memory, it measures gradient checkpointing instead: each side unpacked (packed into rows of
+max_length with --packed, where activations dominate), without and with
 gradient_checkpointing, reporting each process's peak resident memory (wait4's ru_maxrss) beside
 its tokens/s.
 """
@@ -135,6 +136,7 @@ def main():
     p.add_argument("--finetune", default=os.path.join(ROOT, "build", "bin", "trainrt-finetune"))
     p.add_argument("--memory", action="store_true")
     p.add_argument("--data", choices=("text", "prompt_completion"), default="text")
+    p.add_argument("--packed", action="store_true", help="--memory with packing: rows of max_length tokens")
     args = p.parse_args()
     if args.memory:
         return memory(args)
@@ -165,10 +167,10 @@ def memory(args):
     with tempfile.TemporaryDirectory() as work:
         model_dir, params = make_model_and_data(work, args.rows)
         print(f"model: Llama architecture, {params / 1e6:.1f}M parameters; {args.steps} steps of {args.batch} rows, "
-              f"max_length {args.max_length}, {args.threads} threads, unpacked")
+              f"max_length {args.max_length}, {args.threads} threads, {'packed' if args.packed else 'unpacked'}")
         for gc in (False, True):
-            theirs = trl(model_dir, work, f"{work}/trl{gc}", args, False, gc)
-            mine = ours(model_dir, work, f"{work}/ours{gc}", args, False, gc)
+            theirs = trl(model_dir, work, f"{work}/trl{gc}", args, args.packed, gc)
+            mine = ours(model_dir, work, f"{work}/ours{gc}", args, args.packed, gc)
             rows.append((gc, theirs, mine))
     print("| gradient checkpointing | TRL peak RSS MiB | trainrt peak RSS MiB | TRL tokens/s | trainrt tokens/s |")
     print("|---|---|---|---|---|")
