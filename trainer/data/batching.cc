@@ -1,12 +1,12 @@
 #include "trainer/data/batching.h"
 
-#include "trainer/data/packing.h"
-
 #include <algorithm>
 #include <optional>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+
+#include "trainer/data/packing.h"
 
 namespace trainrt::trainer {
 
@@ -81,7 +81,7 @@ Batch Collate(const EncodedSet& set, const std::vector<int64_t>& index, int32_t 
   auto move = [&](const at::Tensor& t) {
     return t.defined() ? (pin ? t.pin_memory() : t).to(device, /*non_blocking=*/pin) : t;
   };
-  batch.inputs = {move(ids), move(mask), move(types), move(positions), move(segments)};
+  batch.inputs = {move(ids), move(mask), move(types), move(positions), move(segments), /*head_positions=*/{}};
   if (set.head_on_targets_only && token_level) {
     const at::Tensor where = labels.ne(kIgnoreIndex);
     batch.inputs.head_positions = move(where);

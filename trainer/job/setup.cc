@@ -11,6 +11,7 @@
 #endif
 
 #include "runtime/file_util.h"
+#include "runtime/strings.h"
 #include "trainer/checkpoint/checkpoint_folder.h"
 #include "trainer/job/job.h"
 #include "trainer/model/model_path.h"
@@ -41,10 +42,8 @@ Status LoadModelAndData(Job& job) {
     // Causal LMs train as TRL's SFTTrainer does: its SFTConfig's defaults where the job set nothing.
     const std::vector<std::string> set = job.args.ApplySftConfigDefaults();
     if (!set.empty() && job.main_rank()) {
-      std::string list;
-      for (const std::string& s : set) list += (list.empty() ? "" : ", ") + s;
       std::fprintf(stderr, "trainrt-finetune: causal LM: TRL SFTConfig's defaults for what the job did not set: %s\n",
-                   list.c_str());
+                   runtime::JoinComma(set).c_str());
     }
   }
   const int64_t wanted = args.max_seq_length_given ? args.max_seq_length : job.task->default_max_length();

@@ -7,12 +7,15 @@ namespace trainrt::trainer {
 namespace {
 
 using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
 
 // Autograd refuses undefined inputs (GPT-2 has no rotary tables; a batch may have no mask): an
-// empty stand-in travels instead, and `Defined` turns it back.
+// empty stand-in travels instead, with flags saying which, and `Context` turns them back.
 at::Tensor OrEmpty(const at::Tensor& t) { return t.defined() ? t : at::empty({0}); }
-at::Tensor Defined(const at::Tensor& t, bool defined) { return defined ? t : at::Tensor(); }
-using torch::autograd::variable_list;
+LayerContext Context(const at::Tensor& bias, const at::Tensor& cos, const at::Tensor& sin, const c10::List<bool>& defined) {
+  auto back = [](const at::Tensor& t, bool d) { return d ? t : at::Tensor(); };
+  return {back(bias, defined[0]), back(cos, defined[1]), back(sin, defined[2])};
+}
 
 class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
  public:
@@ -26,7 +29,7 @@ class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
     at::Generator gen = at::globalContext().defaultGenerator(hidden.device());
     ctx->saved_data["rng"] = gen.get_state();
     at::NoGradGuard no_grad;
-    return model->Layer(index, hidden, {Defined(bias, defined[0]), Defined(cos, defined[1]), Defined(sin, defined[2])});
+    return model->Layer(index, hidden, Context(bias, cos, sin, defined));
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
@@ -40,9 +43,7 @@ class RecomputedLayer : public torch::autograd::Function<RecomputedLayer> {
     at::Tensor out;
     {
       at::AutoGradMode grad(true);
-      const auto defined = ctx->saved_data["defined"].toBoolList();
-      out = model->Layer(index, hidden,
-                         {Defined(saved[1], defined[0]), Defined(saved[2], defined[1]), Defined(saved[3], defined[2])});
+      out = model->Layer(index, hidden, Context(saved[1], saved[2], saved[3], ctx->saved_data["defined"].toBoolList()));
     }
     gen.set_state(now);
     torch::autograd::backward({out}, {grad_outputs[0]});  // the layer's parameters get their gradients

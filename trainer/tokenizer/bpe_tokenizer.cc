@@ -14,6 +14,7 @@
 #include <utf8proc.h>
 
 #include "runtime/file_util.h"
+#include "runtime/strings.h"
 #include "trainer/tokenizer/added_tokens.h"
 #include "trainer/tokenizer/aligned_text.h"
 
@@ -697,9 +698,7 @@ std::string BpeTokenizer::Decode(const std::vector<int32_t>& ids) const {
       next.push_back(std::move(all));
     } else if (d.type == "Replace") {
       for (const std::string& token : tokens) {
-        AlignedText t = AlignedText::Of(token, 0);
-        t.Replace(d.pattern, d.content);
-        next.push_back(std::move(t.text));
+        next.push_back(d.pattern.empty() ? token : runtime::ReplaceAll(token, d.pattern, d.content));
       }
     } else if (d.type == "Strip") {  // up to `start` leading and `stop` trailing copies of content
       for (std::string token : tokens) {
@@ -715,9 +714,8 @@ std::string BpeTokenizer::Decode(const std::vector<int32_t>& ids) const {
       }
     } else if (d.type == "Metaspace") {  // the replacement as a space; the first token's dropped
       for (size_t i = 0; i < tokens.size(); ++i) {
-        AlignedText t = AlignedText::Of(tokens[i], 0);
-        t.Replace(d.content, i == 0 && d.pattern != "never" ? std::string() : std::string(" "));
-        next.push_back(std::move(t.text));
+        const std::string space = i == 0 && d.pattern != "never" ? "" : " ";
+        next.push_back(d.content.empty() ? tokens[i] : runtime::ReplaceAll(tokens[i], d.content, space));
       }
     }
     tokens = std::move(next);

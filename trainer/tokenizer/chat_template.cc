@@ -13,6 +13,7 @@
 #include "json.h"
 
 #include "runtime/file_util.h"
+#include "runtime/strings.h"
 
 namespace trainrt::trainer {
 
@@ -151,13 +152,22 @@ runtime::Result<std::string> ChatTemplate::RenderWithGenerationSpans(
   return text;
 }
 
+namespace {
+
+// The template that the file `path` holds.
+runtime::Result<std::optional<ChatTemplate>> ParseFile(const std::string& path) {
+  auto source = runtime::ReadFileToString(path);
+  if (!source.ok()) return source.status();
+  auto parsed = ChatTemplate::Parse(*source, path);
+  if (!parsed.ok()) return parsed.status();
+  return std::optional<ChatTemplate>(std::move(*parsed));
+}
+
+}  // namespace
+
 runtime::Result<std::optional<ChatTemplate>> LoadChatTemplate(const std::string& dir) {
   if (const std::string jinja_file = dir + "/chat_template.jinja"; runtime::PathExists(jinja_file)) {
-    auto source = runtime::ReadFileToString(jinja_file);
-    if (!source.ok()) return source.status();
-    auto parsed = ChatTemplate::Parse(*source, jinja_file);
-    if (!parsed.ok()) return parsed.status();
-    return std::optional<ChatTemplate>(std::move(*parsed));
+    return ParseFile(jinja_file);
   }
   const std::string config_file = dir + "/tokenizer_config.json";
   if (!runtime::PathExists(config_file)) return std::optional<ChatTemplate>();
@@ -189,19 +199,16 @@ runtime::Result<std::optional<ChatTemplate>> LoadChatTemplate(const std::string&
 }
 
 runtime::Result<std::optional<ChatTemplate>> LoadChatTemplateFile(const std::string& path) {
-  const auto ends_with = [&](const std::string& suffix) {
-    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  if (!ends_with(".jinja") && !ends_with(".j2")) {
+  if (!runtime::EndsWith(path, ".jinja") && !runtime::EndsWith(path, ".j2")) {
     return Status::InvalidArgument("argument --chat_template_path='" + path +
                                    "': expected a .jinja or .j2 template file (a tokenizer folder to clone is not "
                                    "supported)");
   }
-  auto source = runtime::ReadFileToString(path);
-  if (!source.ok()) return Status::InvalidArgument("argument --chat_template_path='" + path + "': " + source.status().message());
-  auto parsed = ChatTemplate::Parse(*source, path);
-  if (!parsed.ok()) return parsed.status();
-  return std::optional<ChatTemplate>(std::move(*parsed));
+  auto parsed = ParseFile(path);
+  if (!parsed.ok() && parsed.status().code() != Status::Code::kInvalidArgument) {  // unreadable, not unparsable
+    return Status::InvalidArgument("argument --chat_template_path='" + path + "': " + parsed.status().message());
+  }
+  return parsed;
 }
 
 }  // namespace trainrt::trainer
